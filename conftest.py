@@ -1,0 +1,190 @@
+"""Shared fixtures: the alice/bob/charlie personas, API clients, and a real gunicorn server."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+import requests
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from users.tests.factories import PASSWORD, UserFactory
+from users.tokens import refresh_token_for
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def pytest_sessionstart(session):
+    """One clear line instead of a traceback per test when PostgreSQL is not there."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.exit(
+            f"The test suite runs on PostgreSQL; DATABASE_URL points at {db['ENGINE']}.", returncode=2
+        )
+    try:
+        psycopg2.connect(
+            dbname="postgres",
+            user=db["USER"],
+            password=db["PASSWORD"],
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            connect_timeout=3,
+        ).close()
+    except psycopg2.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
+        pytest.exit(
+            f"PostgreSQL is not reachable at {db['HOST']}:{db['PORT'] or 5432} ({reason}). "
+            "Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) "
+            "or set DATABASE_URL=postgres://user@host:port/focusflow.",
+            returncode=2,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher_and_clean_cache(settings):
+    # Argon2 is deliberately slow; the suite checks behaviour, not the hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(email="alice@example.com", display_name="Alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(email="bob@example.com", display_name="Bob")
+
+
+@pytest.fixture
+def charlie(db):
+    return UserFactory(email="charlie@example.com", display_name="Charlie")
+
+
+def bearer(user) -> str:
+    return f"Bearer {refresh_token_for(user).access_token}"
+
+
+@pytest.fixture
+def client_for(db):
+    """`client_for(alice)`: an API client that sends alice's access token."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=bearer(user))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def alice_client(client_for, alice) -> APIClient:
+    return client_for(alice)
+
+
+@pytest.fixture
+def bob_client(client_for, bob) -> APIClient:
+    return client_for(bob)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server_env(django_db_setup, django_db_blocker) -> dict[str, str]:
+    """Environment for a server process that shares the test database."""
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_HTTPS": "0",
+        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "AUTH_THROTTLE_RATE": "off",
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
+
+
+class LiveServer:
+    def __init__(self, env: dict[str, str], workers: int = 4) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "focusflow.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+            try:
+                if requests.get(f"{self.url}/api/health/", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("gunicorn did not answer within 30 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def start_live_server(live_server_env):
+    """`start_live_server(**env)`: gunicorn with 4 workers on the test database."""
+    servers: list[LiveServer] = []
+
+    def start(workers: int = 4, **env: str) -> LiveServer:
+        server = LiveServer({**live_server_env, **env}, workers=workers)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def gunicorn(start_live_server) -> LiveServer:
+    """One shared gunicorn (4 workers). Tests using it need django_db(transaction=True)."""
+    return start_live_server()

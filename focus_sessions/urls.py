@@ -1,0 +1,3 @@
+app_name = "focus_sessions"
+
+urlpatterns: list = []

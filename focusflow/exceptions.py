@@ -1,0 +1,71 @@
+"""One place that decides what every API error looks like.
+
+Validation errors keep DRF's shape, `{"<field>": ["message", ...]}`. Every other error is
+`{"detail": "<human sentence>", "code": "<machine_code>"}`, plus any extra keys a domain error
+carries (the running session of a 409, say). Nothing that reaches here answers with HTML.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(exceptions.APIException):
+    """A business-rule error raised by a service; `extra` adds keys to the response body."""
+
+    def __init__(self, detail: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail=detail)
+        self.extra = extra or {}
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
+def _flat_detail(detail: Any) -> tuple[str, str]:
+    """SimpleJWT puts a dict in `detail`; everything else has an ErrorDetail or a string."""
+    if isinstance(detail, dict):
+        message = detail.get("detail", "")
+        code = detail.get("code", getattr(message, "code", None))
+        return str(message), str(code or "error")
+    if isinstance(detail, list) and detail:
+        detail = detail[0]
+    return str(detail), str(getattr(detail, "code", None) or "error")
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response:
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("The request could not be understood.")
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # An unexpected error: log it with its traceback, answer in the API's shape.
+        logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+        return Response(
+            {"detail": "Something went wrong on our side.", "code": "server_error"},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    if isinstance(exc, exceptions.ValidationError):
+        if not isinstance(response.data, dict):
+            response.data = {"non_field_errors": response.data}
+        return response
+
+    message, code = _flat_detail(exc.detail)
+    response.data = {"detail": message, "code": code, **getattr(exc, "extra", {})}
+    return response

@@ -1,0 +1,35 @@
+"""Cursor pagination: `{"next", "previous", "results"}`, newest first.
+
+A cursor stays fast on a very long history (no OFFSET, no COUNT) and never skips or repeats a
+row when new ones arrive while a client pages.
+"""
+
+from django.conf import settings
+from rest_framework import exceptions, pagination
+
+
+class CursorPagination(pagination.CursorPagination):
+    page_size_query_param = "page_size"
+    ordering = ("-created_at", "-id")
+
+    @property
+    def max_page_size(self) -> int:
+        return settings.MAX_PAGE_SIZE
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise exceptions.ValidationError({"page_size": ["Must be a whole number of at least 1."]})
+        return min(size, self.max_page_size)
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None

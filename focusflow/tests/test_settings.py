@@ -1,0 +1,119 @@
+"""Settings come from the environment and fail loudly, in one line, on bad values."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+STRONG_KEY = "k3y-" + "".join(chr(97 + (i * 7) % 26) for i in range(60))
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JWT_", "AUTH_", "QUOTES_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_debug_off_without_a_secret_key_stops_with_one_line_naming_the_variable():
+    result = manage("check", DJANGO_DEBUG="0")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "DJANGO_SECRET_KEY" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DJANGO_DEBUG", "maybe"),
+        ("JWT_ACCESS_MINUTES", "soon"),
+        ("JWT_REFRESH_DAYS", "0"),
+        ("AUTH_THROTTLE_RATE", "lots"),
+        ("QUOTES_TIME_ZONE", "Mars/Base"),
+        ("DATABASE_URL", "nonsense://x"),
+    ],
+)
+def test_a_malformed_variable_is_named_in_a_one_line_error(name, value):
+    result = manage("check", **{"DJANGO_SECRET_KEY": STRONG_KEY, name: value})
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert name in result.stderr
+
+
+def test_check_deploy_is_clean_with_https_on_and_debug_off():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        DJANGO_DEBUG="0",
+        DJANGO_HTTPS="1",
+        DJANGO_ALLOWED_HOSTS="api.focusflow.example",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_https_is_on_by_default_when_debug_is_off():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0, s.SECURE_PROXY_SSL_HEADER)"
+    )
+    result = manage("shell", "--no-imports", "-c", code, DJANGO_SECRET_KEY=STRONG_KEY, DJANGO_DEBUG="0")
+    assert result.stdout.strip() == "True True ('HTTP_X_FORWARDED_PROTO', 'https')", result.stderr
+
+
+def test_settings_read_the_configuration_table():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SIMPLE_JWT['ACCESS_TOKEN_LIFETIME'].total_seconds(),"
+        " s.SIMPLE_JWT['REFRESH_TOKEN_LIFETIME'].days, s.AUTH_THROTTLE_RATE, s.QUOTES_TIME_ZONE,"
+        " s.CORS_ALLOWED_ORIGINS, s.ALLOWED_HOSTS, s.CACHES['default']['BACKEND'],"
+        " s.DATABASES['default']['ENGINE'], s.DATABASES['default']['CONN_HEALTH_CHECKS'])"
+    )
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        DJANGO_DEBUG="0",
+        DJANGO_HTTPS="0",
+        JWT_ACCESS_MINUTES="5",
+        JWT_REFRESH_DAYS="30",
+        AUTH_THROTTLE_RATE="off",
+        QUOTES_TIME_ZONE="Asia/Tokyo",
+        CORS_ALLOWED_ORIGINS="https://a.example, https://b.example",
+        DJANGO_ALLOWED_HOSTS="api.example",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/focusflow",
+    )
+    assert result.stdout.split() == [
+        "300.0",
+        "30",
+        "None",
+        "Asia/Tokyo",
+        "['https://a.example',",
+        "'https://b.example']",
+        "['api.example']",
+        "django_redis.cache.RedisCache",
+        "django.db.backends.postgresql",
+        "True",
+    ], result.stderr
+
+
+def test_without_database_url_a_local_run_uses_sqlite():
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'])"
+    result = manage("shell", "--no-imports", "-c", code, DJANGO_DEBUG="1", DATABASE_URL="")
+    assert result.stdout.strip() == "django.db.backends.sqlite3", result.stderr

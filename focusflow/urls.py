@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from focusflow import views
+
+urlpatterns = [
+    path("api/users/", include("users.urls")),
+    path("api/sessions/", include("focus_sessions.urls")),
+    path("api/journals/", include("journals.urls")),
+    path("api/quotes/", include("quotes.urls")),
+    path("api/health/", views.HealthView.as_view(), name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+    # Anything else under /api/ is a JSON 404, whatever DEBUG says.
+    re_path(r"^api/", views.api_not_found),
+]
+
+handler400 = views.bad_request
+handler403 = views.permission_denied
+handler404 = views.not_found
+handler500 = views.server_error

@@ -1,0 +1,104 @@
+"""Platform endpoints: health, and the JSON answers for unknown API paths and crashes."""
+
+import logging
+
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import Resolver404, resolve
+from django.views import defaults
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+logger = logging.getLogger(__name__)
+
+HEALTH_STATEMENT_TIMEOUT_MS = 2000
+
+
+class HealthView(APIView):
+    """Liveness and database reachability, for load balancers and monitors (no auth)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Health check",
+        responses={
+            200: inline_serializer(
+                "Health",
+                {"status": serializers.CharField(), "database": serializers.CharField()},
+            ),
+            503: inline_serializer(
+                "HealthDown",
+                {"status": serializers.CharField(), "database": serializers.CharField()},
+            ),
+        },
+    )
+    def get(self, request):
+        try:
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    # A locked or overloaded database must not hang the probe.
+                    cursor.execute(f"SET statement_timeout = {HEALTH_STATEMENT_TIMEOUT_MS}")
+                cursor.execute("SELECT 1")
+                if connection.vendor == "postgresql":
+                    cursor.execute("SET statement_timeout = DEFAULT")
+        except Exception:
+            logger.warning("Health check: database unreachable", exc_info=True)
+            # Drop the broken connection so the next request starts afresh.
+            connection.close_if_unusable_or_obsolete()
+            return Response(
+                {"status": "error", "database": "unreachable"},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return Response({"status": "ok", "database": "ok"})
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_not_found(request, exception=None, **kwargs):
+    """Unknown paths under /api/ answer JSON; a missing trailing slash is pointed out."""
+    detail = "Not found."
+    if not request.path.endswith("/"):
+        try:
+            resolve(request.path + "/")
+        except Resolver404:
+            pass
+        else:
+            detail = f"Not found. Did you mean {request.path}/ (with a trailing slash)?"
+    return JsonResponse({"detail": detail, "code": "not_found"}, status=404)
+
+
+def not_found(request, exception=None):
+    if _is_api(request):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse(
+            {"detail": "Something went wrong on our side.", "code": "server_error"}, status=500
+        )
+    return defaults.server_error(request)
+
+
+def bad_request(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(
+            {"detail": "The request could not be understood.", "code": "bad_request"}, status=400
+        )
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(
+            {"detail": "You do not have permission to perform this action.", "code": "permission_denied"},
+            status=403,
+        )
+    return defaults.permission_denied(request, exception)
