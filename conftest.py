@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import psycopg2
 import pytest
@@ -13,9 +14,9 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from users.tests.factories import PASSWORD, UserFactory
-from users.tokens import refresh_token_for
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -81,19 +82,27 @@ def charlie(db):
 
 
 def bearer(user) -> str:
-    return f"Bearer {refresh_token_for(user).access_token}"
+    return f"Bearer {AccessToken.for_user(user)}"
+
+
+class UserClient(APIClient):
+    """Sends a fresh access token for its user with every request, minted at the (possibly
+    frozen) current time, so tests can move the clock without tokens expiring under them."""
+
+    def __init__(self, user, **defaults) -> None:
+        super().__init__(**defaults)
+        # The id alone, so the client keeps presenting it after the account is deleted.
+        self.token_user = SimpleNamespace(id=user.pk)
+
+    def request(self, **kwargs):
+        kwargs.setdefault("HTTP_AUTHORIZATION", bearer(self.token_user))
+        return super().request(**kwargs)
 
 
 @pytest.fixture
 def client_for(db):
-    """`client_for(alice)`: an API client that sends alice's access token."""
-
-    def make(user) -> APIClient:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=bearer(user))
-        return client
-
-    return make
+    """`client_for(alice)`: an API client that authenticates as alice with a real JWT."""
+    return UserClient
 
 
 @pytest.fixture
@@ -149,17 +158,24 @@ class LiveServer:
             cwd=BASE_DIR,
             env=env,
         )
-        deadline = time.monotonic() + 30
+        try:
+            self._wait_until_healthy(timeout=30)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_until_healthy(self, *, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
             try:
-                if requests.get(f"{self.url}/api/health/", timeout=1).status_code == 200:
+                if requests.get(f"{self.url}/api/health/", timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("gunicorn did not answer within 30 s")
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not answer within {timeout} s")
 
     def stop(self) -> None:
         self.process.terminate()

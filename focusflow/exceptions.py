@@ -9,10 +9,13 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from focusflow.parsers import RequestTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +26,6 @@ class DomainError(exceptions.APIException):
     def __init__(self, detail: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
         super().__init__(detail=detail)
         self.extra = extra or {}
-
-
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "request_too_large"
 
 
 def _flat_detail(detail: Any) -> tuple[str, str]:
@@ -47,6 +44,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         exc = RequestTooLarge()
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError("The request could not be understood.")
+    elif isinstance(exc, DjangoValidationError):
+        # A model-level check that no serializer ran first: still the client's input.
+        exc = exceptions.ValidationError(detail=exc.messages)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

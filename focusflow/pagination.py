@@ -5,6 +5,7 @@ row when new ones arrive while a client pages.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, pagination
 
 
@@ -28,8 +29,20 @@ class CursorPagination(pagination.CursorPagination):
             raise exceptions.ValidationError({"page_size": ["Must be a whole number of at least 1."]})
         return min(size, self.max_page_size)
 
+    def paginate_queryset(self, queryset, request, view=None):
+        self._position_field = queryset.model._meta.get_field(self.ordering[0].lstrip("-"))
+        return super().paginate_queryset(queryset, request, view)
+
     def decode_cursor(self, request):
+        """A cursor is client input: a forged one is a 400, never a query that crashes."""
+        invalid = exceptions.ValidationError({"cursor": ["Invalid cursor."]})
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
+            raise invalid from None
+        if cursor is not None and cursor.position is not None:
+            try:
+                self._position_field.to_python(cursor.position)
+            except DjangoValidationError:
+                raise invalid from None
+        return cursor

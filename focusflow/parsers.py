@@ -8,9 +8,13 @@ before parsing, and turns every undecodable document into a 400.
 import json
 
 from django.conf import settings
-from rest_framework import exceptions, parsers
+from rest_framework import exceptions, parsers, status
 
-from focusflow.exceptions import RequestTooLarge
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
 
 
 class JSONParser(parsers.JSONParser):

@@ -1,8 +1,10 @@
 """The API platform: error shapes, hostile bodies, health, schema and docs."""
 
 import json
+import os
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
@@ -110,12 +112,26 @@ def test_schema_documents_every_contract_endpoint(client):
         "/api/users/me/",
         "/api/users/me/export/",
         "/api/users/me/password/",
+        "/api/sessions/start/",
+        "/api/sessions/stop/",
+        "/api/sessions/pause/",
+        "/api/sessions/resume/",
+        "/api/sessions/active/",
+        "/api/sessions/history/",
+        "/api/sessions/stats/",
         "/api/health/",
     ]:
         assert path in paths, path
     assert {"get", "patch", "delete"} <= set(paths["/api/users/me/"])
     assert "401" in paths["/api/users/login/"]["post"]["responses"]
     assert "429" in paths["/api/users/login/"]["post"]["responses"]
+    assert "409" in paths["/api/sessions/start/"]["post"]["responses"]
+    start_headers = {p["name"] for p in paths["/api/sessions/start/"]["post"]["parameters"]}
+    assert "Idempotency-Key" in start_headers
+
+
+def test_the_schema_is_valid_openapi_and_generates_without_warnings():
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull)
 
 
 def test_docs_page_serves_swagger_ui_from_local_assets(client):

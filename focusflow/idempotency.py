@@ -1,0 +1,131 @@
+"""Safe retries: `Idempotency-Key` on POSTs that change state.
+
+A phone that lost the answer to "start" can send the request again with the same key and get
+the first answer back, byte for byte, without starting a second session. The same user and key
+within IDEMPOTENCY_TTL replays the stored status and body; the same key with a different
+request (method, path or body) is a 422. Keys are per user, so users never collide.
+
+The record is claimed, the view run and its response stored in one transaction: a concurrent
+request with the same key blocks on the unique (user, key) index until the first commits, then
+replays its response. If the first fails with a 5xx, nothing is stored and a retry runs afresh.
+"""
+
+import functools
+import hashlib
+import json
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from django.utils.timezone import now
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import status
+from rest_framework.renderers import JSONRenderer
+
+from focusflow.exceptions import DomainError
+from focusflow.models import IdempotencyRecord
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Any string up to 255 characters. Retrying with the same key within 24 hours returns the "
+        "first response again (same status and body, header `Idempotent-Replayed: true`) and "
+        "changes nothing; the same key with a different body is a 422 `idempotency_key_reused`."
+    ),
+)
+
+
+class IdempotencyKeyReused(DomainError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used for a different request."
+    default_code = "idempotency_key_reused"
+
+
+class InvalidIdempotencyKey(DomainError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The Idempotency-Key header must be 1 to 255 printable characters."
+    default_code = "invalid_idempotency_key"
+
+
+def request_fingerprint(request) -> str:
+    """Method, path and body; key order and whitespace in the JSON do not matter."""
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _valid_key(key: str) -> bool:
+    return 0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()
+
+
+def _claim(*, user, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
+    """The live record for (user, key), or a new placeholder owned by this request."""
+    record = IdempotencyRecord.objects.select_for_update().filter(user=user, key=key).first()
+    if record is not None and record.created_at <= now() - IDEMPOTENCY_TTL:
+        record.delete()
+        record = None
+    if record is not None:
+        return record, False
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                user=user, key=key, fingerprint=fingerprint, status_code=0
+            )
+        return record, True
+    except IntegrityError:
+        # A concurrent request with this key committed first; its response is stored now.
+        return IdempotencyRecord.objects.get(user=user, key=key), False
+
+
+def _as_http(status_code: int, body: str, *, replayed: bool) -> HttpResponse:
+    response = HttpResponse(body, status=status_code, content_type="application/json")
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(view_method):
+    """Decorate an APIView's `post` so that it honours `Idempotency-Key`."""
+
+    @functools.wraps(view_method)
+    def wrapper(view, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view_method(view, request, *args, **kwargs)
+        if not _valid_key(key):
+            raise InvalidIdempotencyKey()
+        fingerprint = request_fingerprint(request)
+
+        with transaction.atomic():
+            record, created = _claim(user=request.user, key=key, fingerprint=fingerprint)
+            if not created:
+                if record.fingerprint != fingerprint:
+                    raise IdempotencyKeyReused()
+                return _as_http(record.status_code, record.response_body, replayed=True)
+
+            try:
+                response = view_method(view, request, *args, **kwargs)
+            except Exception as exc:  # errors are answers too, and are replayed
+                response = view.handle_exception(exc)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+                return response
+            body = "" if response.data is None else JSONRenderer().render(response.data).decode()
+            record.status_code = response.status_code
+            record.response_body = body
+            record.save(update_fields=["status_code", "response_body"])
+        return _as_http(record.status_code, body, replayed=False)
+
+    return wrapper
+
+
+def idempotency_records_purge(*, older_than: timedelta = IDEMPOTENCY_TTL) -> int:
+    """Delete records past their replay window; returns how many went."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lte=now() - older_than).delete()
+    return deleted

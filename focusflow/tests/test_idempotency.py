@@ -1,0 +1,138 @@
+"""Safe retries with `Idempotency-Key`, through the endpoints that honour it."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone
+
+from focus_sessions.models import FocusSession
+from focusflow.models import IdempotencyRecord
+
+pytestmark = pytest.mark.django_db
+
+START = "/api/sessions/start/"
+STOP = "/api/sessions/stop/"
+PAUSE = "/api/sessions/pause/"
+
+
+def post(client, path, body=None, key="key-1"):
+    return client.post(path, body or {}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_a_retried_start_gets_the_first_response_byte_for_byte(alice_client):
+    first = post(alice_client, START, {"label": "focus"})
+    again = post(alice_client, START, {"label": "focus"})
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert FocusSession.objects.count() == 1
+
+
+def test_key_order_and_whitespace_in_the_body_do_not_make_it_a_different_request(alice_client):
+    first = alice_client.post(
+        START,
+        '{"label": "a", "planned_minutes": 5}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    again = alice_client.post(
+        START, '{"planned_minutes":5,"label":"a"}', content_type="application/json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+    assert again.content == first.content
+
+
+def test_the_same_key_with_a_different_body_is_a_422(alice_client):
+    post(alice_client, START, {"label": "one"})
+    response = post(alice_client, START, {"label": "two"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert FocusSession.objects.get().label == "one"
+
+
+def test_the_same_key_on_another_endpoint_is_a_422(alice_client):
+    post(alice_client, START)
+    response = post(alice_client, STOP)
+    assert response.status_code == 422
+    assert FocusSession.objects.get().is_active
+
+
+def test_keys_of_different_users_never_collide(alice_client, bob_client):
+    mine = post(alice_client, START, {"label": "alice"})
+    theirs = post(bob_client, START, {"label": "bob"})
+    assert mine.status_code == theirs.status_code == 201
+    assert mine.json()["id"] != theirs.json()["id"]
+    assert theirs.json()["label"] == "bob"
+
+
+def test_a_replayed_stop_changes_nothing_even_after_a_new_start(alice_client):
+    alice_client.post(START)
+    stopped = post(alice_client, STOP, key="stop-1")
+    restarted = alice_client.post(START).json()
+    replay = post(alice_client, STOP, key="stop-1")
+    assert replay.status_code == 200
+    assert replay.content == stopped.content
+    assert FocusSession.objects.get(pk=restarted["id"]).is_active
+
+
+def test_an_error_answer_is_replayed_too(alice_client):
+    first = post(alice_client, STOP, key="early")
+    assert first.status_code == 404
+    alice_client.post(START)
+    again = post(alice_client, STOP, key="early")
+    assert again.status_code == 404
+    assert again.content == first.content
+    assert FocusSession.objects.get().is_active
+
+
+def test_a_409_start_is_replayed_as_it_was(alice_client):
+    alice_client.post(START)
+    conflict = post(alice_client, START, key="second")
+    assert conflict.status_code == 409
+    assert post(alice_client, START, key="second").content == conflict.content
+
+
+def test_after_24_hours_a_key_can_be_used_afresh(alice_client):
+    post(alice_client, START, key="daily")
+    alice_client.post(STOP)
+    with time_machine.travel(timezone.now() + timedelta(hours=24, seconds=1)):
+        again = post(alice_client, START, key="daily")
+    assert again.status_code == 201
+    assert FocusSession.objects.count() == 2
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\there", "new\nline"])
+def test_an_invalid_key_is_a_400(alice_client, key):
+    response = post(alice_client, START, key=key)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_idempotency_key"
+    assert not FocusSession.objects.exists()
+
+
+def test_a_255_character_key_is_fine(alice_client):
+    assert post(alice_client, START, key="k" * 255).status_code == 201
+
+
+def test_a_request_without_a_key_is_not_recorded(alice_client):
+    alice_client.post(START)
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_a_key_without_a_token_is_still_a_401(api_client):
+    assert post(api_client, START).status_code == 401
+
+
+def test_the_purge_command_deletes_only_expired_records(alice_client):
+    post(alice_client, START, key="old")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    post(alice_client, PAUSE, key="new")
+    call_command("purge_idempotency_keys")
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_deleting_the_account_deletes_its_records(alice_client, password):
+    post(alice_client, START)
+    alice_client.delete("/api/users/me/", {"password": password})
+    assert not IdempotencyRecord.objects.exists()
