@@ -41,6 +41,9 @@ class FocusSession(models.Model):
             models.UniqueConstraint(
                 fields=["user"], condition=Q(is_active=True), name="one_active_session_per_user"
             ),
+            # Target of journals' (session, user) foreign key: a journal's session must be
+            # one of its author's own.
+            models.UniqueConstraint(fields=["id", "user"], name="session_id_user_unique"),
             models.CheckConstraint(
                 condition=Q(is_active=True, end_time__isnull=True, focus_seconds__isnull=True)
                 | Q(is_active=False, end_time__isnull=False, focus_seconds__isnull=False),

@@ -2,6 +2,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from focus_sessions.models import FocusSession
+from focusflow.query import LocalDateRangeQuerySerializer
 
 
 class FocusSessionSerializer(serializers.ModelSerializer):
@@ -60,22 +61,8 @@ class ActiveSessionConflictSerializer(serializers.Serializer):
     active_session = FocusSessionSerializer()
 
 
-class HistoryQuerySerializer(serializers.Serializer):
-    # `from` is a Python keyword, hence the renamed fields.
-    from_ = serializers.DateField(required=False, help_text="First local day (YYYY-MM-DD), inclusive.")
-    to = serializers.DateField(required=False, help_text="Last local day (YYYY-MM-DD), inclusive.")
+class HistoryQuerySerializer(LocalDateRangeQuerySerializer):
     is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields
-
-    def validate(self, attrs):
-        first, last = attrs.get("from"), attrs.get("to")
-        if first and last and first > last:
-            raise serializers.ValidationError({"to": ["Must be on or after `from`."]})
-        return attrs
 
 
 class StatsQuerySerializer(serializers.Serializer):

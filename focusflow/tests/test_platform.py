@@ -119,10 +119,14 @@ def test_schema_documents_every_contract_endpoint(client):
         "/api/sessions/active/",
         "/api/sessions/history/",
         "/api/sessions/stats/",
+        "/api/journals/",
+        "/api/journals/create/",
+        "/api/journals/{id}/",
         "/api/health/",
     ]:
         assert path in paths, path
     assert {"get", "patch", "delete"} <= set(paths["/api/users/me/"])
+    assert {"get", "put", "patch", "delete"} <= set(paths["/api/journals/{id}/"])
     assert "401" in paths["/api/users/login/"]["post"]["responses"]
     assert "429" in paths["/api/users/login/"]["post"]["responses"]
     assert "409" in paths["/api/sessions/start/"]["post"]["responses"]

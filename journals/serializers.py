@@ -1,0 +1,51 @@
+from rest_framework import serializers
+
+from focusflow.query import LocalDateRangeQuerySerializer
+from journals.models import CONTENT_MAX_LENGTH, Journal
+
+
+class JournalSerializer(serializers.ModelSerializer):
+    editable = serializers.BooleanField(read_only=True, help_text="False when tied to a session.")
+    session = serializers.IntegerField(source="session_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Journal
+        fields = ["id", "content", "session", "editable", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+def content_field(**kwargs) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=CONTENT_MAX_LENGTH,
+        help_text="Not blank, at most 20,000 characters; surrounding whitespace is trimmed.",
+        **kwargs,
+    )
+
+
+class JournalCreateSerializer(serializers.Serializer):
+    content = content_field()
+    session = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="One of your sessions' id, or null."
+    )
+
+
+class JournalUpdateSerializer(serializers.Serializer):
+    """`session` is fixed at creation: sending a different one is a 400; user, ids and
+    timestamps are not the client's to set and are ignored."""
+
+    content = content_field()
+    session = serializers.IntegerField(required=False, allow_null=True)
+
+    def validate_session(self, value):
+        if value != self.instance.session_id:
+            raise serializers.ValidationError("The session of a journal cannot be changed after creation.")
+        return value
+
+
+class JournalListQuerySerializer(LocalDateRangeQuerySerializer):
+    session = serializers.IntegerField(
+        required=False, min_value=1, help_text="Only journals of this session."
+    )
+    search = serializers.CharField(
+        required=False, max_length=200, help_text="Words in the content (stemmed, English)."
+    )

@@ -1,0 +1,45 @@
+"""Journal rules: a reflection about a session is final; only the author ever sees one."""
+
+from django.db import transaction
+from rest_framework import exceptions, status
+
+from focus_sessions.models import FocusSession
+from focusflow.exceptions import DomainError
+from journals.models import Journal
+
+NOT_YOUR_SESSION = "No such session among yours."
+
+
+class JournalLocked(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "This journal is tied to a focus session and can no longer be changed or deleted."
+    default_code = "journal_locked"
+
+
+def journal_create(*, user, content: str, session_id: int | None = None) -> Journal:
+    """Write a journal, tied to one of the author's own sessions or free."""
+    session = None
+    if session_id is not None:
+        session = FocusSession.objects.filter(user=user, pk=session_id).first()
+        if session is None:
+            raise exceptions.ValidationError({"session": [NOT_YOUR_SESSION]})
+    return Journal.objects.create(user=user, content=content, session=session)
+
+
+def _ensure_editable(journal: Journal) -> None:
+    if not journal.editable:
+        raise JournalLocked()
+
+
+def journal_update(*, journal: Journal, content: str | None = None) -> Journal:
+    _ensure_editable(journal)
+    if content is not None:
+        journal.content = content
+        journal.save(update_fields=["content", "updated_at"])
+    return journal
+
+
+def journal_delete(*, journal: Journal) -> None:
+    _ensure_editable(journal)
+    with transaction.atomic():
+        journal.delete()

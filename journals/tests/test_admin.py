@@ -1,0 +1,48 @@
+import pytest
+
+from focus_sessions.tests.factories import FocusSessionFactory
+from journals.models import Journal
+from journals.tests.factories import JournalFactory
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/journals/journal/"
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(User.objects.create_superuser("admin@example.com", "an-admin-passphrase"))
+    return client
+
+
+def test_journals_are_searchable_by_content_and_author_and_filterable(admin_client, alice, bob):
+    JournalFactory(user=alice, content="Lighthouse morning")
+    JournalFactory(user=bob, content="Other words", session=FocusSessionFactory(user=bob))
+    page = admin_client.get(LIST, {"q": "lighthouse"})
+    assert b"Lighthouse morning" in page.content
+    assert b"Other words" not in page.content
+    assert b"Other words" in admin_client.get(LIST, {"q": "bob@example"}).content
+    tied_only = admin_client.get(LIST, {"session__isempty": "0"})
+    assert b"Other words" in tied_only.content
+    assert b"Lighthouse" not in tied_only.content
+
+
+def test_a_tied_journal_is_read_only_and_undeletable_in_the_admin(admin_client, alice):
+    journal = JournalFactory(user=alice, content="final", session=FocusSessionFactory(user=alice))
+    admin_client.post(f"{LIST}{journal.pk}/change/", {"content": "changed"})
+    admin_client.post(f"{LIST}{journal.pk}/delete/", {"post": "yes"})
+    journal.refresh_from_db()
+    assert journal.content == "final"
+
+
+def test_the_bulk_delete_action_keeps_tied_journals(admin_client, alice):
+    tied = JournalFactory(user=alice, session=FocusSessionFactory(user=alice))
+    free = JournalFactory(user=alice)
+    response = admin_client.post(
+        LIST, {"action": "delete_free_journals", "_selected_action": [tied.pk, free.pk]}, follow=True
+    )
+    assert b"kept 1 tied" in response.content
+    assert list(Journal.objects.values_list("pk", flat=True)) == [tied.pk]
+    actions = admin_client.get(LIST).context["action_form"].fields["action"].choices
+    assert "delete_selected" not in [name for name, _ in actions]
