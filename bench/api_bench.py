@@ -210,6 +210,10 @@ def main() -> None:
         ("users/me", lambda s: s.get(f"{url}/api/users/me/", headers=heavy, timeout=10)),
         ("sessions/active (404)", lambda s: s.get(f"{url}/api/sessions/active/", headers=heavy, timeout=10)),
         ("sessions/history p1", lambda s: s.get(f"{url}/api/sessions/history/", headers=heavy, timeout=10)),
+        (
+            "sessions/history p1 x100",
+            lambda s: s.get(f"{url}/api/sessions/history/?page_size=100", headers=heavy, timeout=10),
+        ),
         ("sessions/history p51 x100", lambda s: s.get(deep_page, headers=heavy, timeout=10)),
         ("sessions/stats 7d", lambda s: s.get(f"{url}/api/sessions/stats/", headers=heavy, timeout=10)),
         (
