@@ -15,7 +15,7 @@ class SessionAlreadyActive(DomainError):
     default_detail = "A focus session is already running; stop it before starting another."
     default_code = "session_already_active"
 
-    def __init__(self, *, session: FocusSession) -> None:
+    def __init__(self, *, session: FocusSession | None) -> None:
         super().__init__()
         self.session = session
 
@@ -38,6 +38,9 @@ class SessionNotPaused(DomainError):
     default_code = "session_not_paused"
 
 
+START_ATTEMPTS = 3
+
+
 def _clock(session: FocusSession | None = None) -> datetime:
     """The server clock, never before the session's start (app servers' clocks may differ by
     a few milliseconds, and the database refuses an end before the start)."""
@@ -54,17 +57,21 @@ def focus_session_active(*, user) -> FocusSession | None:
 def focus_session_start(*, user, planned_minutes: int | None = None, label: str = "") -> FocusSession:
     """Start a session now. The database's partial unique index decides races: of two
     concurrent starts (two phones, two app servers) one wins and the other gets
-    SessionAlreadyActive carrying the winner's session."""
-    try:
-        with transaction.atomic():
-            return FocusSession.objects.create(
-                user=user, start_time=_clock(), planned_minutes=planned_minutes, label=label
-            )
-    except IntegrityError:
-        active = focus_session_active(user=user)
-        if active is None:  # the account was deleted meanwhile
-            raise exceptions.AuthenticationFailed("User not found", code="user_not_found") from None
-        raise SessionAlreadyActive(session=active) from None
+    SessionAlreadyActive carrying the winner's session. If the winner was stopped before the
+    loser could read it, the loser simply tries again."""
+    for _ in range(START_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return FocusSession.objects.create(
+                    user=user, start_time=_clock(), planned_minutes=planned_minutes, label=label
+                )
+        except IntegrityError:
+            active = focus_session_active(user=user)
+            if active is not None:
+                raise SessionAlreadyActive(session=active) from None
+            if not type(user).objects.filter(pk=user.pk).exists():  # deleted meanwhile
+                raise exceptions.AuthenticationFailed("User not found", code="user_not_found") from None
+    raise SessionAlreadyActive(session=focus_session_active(user=user))
 
 
 def _locked_active(user) -> FocusSession:

@@ -33,7 +33,10 @@ class StartView(APIView):
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             201: FocusSessionSerializer,
-            400: validation_error("`planned_minutes` not 1-720, or `label` over 100 characters."),
+            400: validation_error(
+                "`planned_minutes` not 1-720, or `label` over 100 characters; or an invalid "
+                "`Idempotency-Key` (`invalid_idempotency_key`)."
+            ),
             401: UNAUTHORIZED,
             409: OpenApiResponse(
                 ActiveSessionConflictSerializer,
@@ -50,13 +53,20 @@ class StartView(APIView):
         try:
             session = services.focus_session_start(user=request.user, **serializer.validated_data)
         except services.SessionAlreadyActive as exc:
-            exc.extra = {"active_session": FocusSessionSerializer(exc.session).data}
+            running = FocusSessionSerializer(exc.session).data if exc.session else None
+            exc.extra = {"active_session": running}
             raise
         return _session_response(session, status_code=status.HTTP_201_CREATED)
 
 
 def _action_schema(summary: str, description: str, conflict: str | None = None):
-    responses = {200: FocusSessionSerializer, 401: UNAUTHORIZED, 404: NO_ACTIVE, 422: KEY_REUSED}
+    responses = {
+        200: FocusSessionSerializer,
+        400: error("Invalid `Idempotency-Key` header (`invalid_idempotency_key`)."),
+        401: UNAUTHORIZED,
+        404: NO_ACTIVE,
+        422: KEY_REUSED,
+    }
     if conflict:
         responses[409] = error(conflict)
     return extend_schema(

@@ -31,13 +31,14 @@ MAX_KEY_LENGTH = 255
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     HEADER,
-    str,
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     OpenApiParameter.HEADER,
     required=False,
     description=(
-        "Any string up to 255 characters. Retrying with the same key within 24 hours returns the "
-        "first response again (same status and body, header `Idempotent-Replayed: true`) and "
-        "changes nothing; the same key with a different body is a 422 `idempotency_key_reused`."
+        "Any printable string of 1 to 255 characters (UTF-8). Retrying with the same key within "
+        "24 hours returns the first response again (same status and body, header "
+        "`Idempotent-Replayed: true`) and changes nothing; the same key with a different body is a "
+        "422 `idempotency_key_reused`."
     ),
 )
 
@@ -58,6 +59,14 @@ def request_fingerprint(request) -> str:
     """Method, path and body; key order and whitespace in the JSON do not matter."""
     body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _header_text(raw: str) -> str:
+    """WSGI hands headers over as latin-1 (PEP 3333); clients send UTF-8."""
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return raw
 
 
 def _valid_key(key: str) -> bool:
@@ -95,9 +104,10 @@ def idempotent(view_method):
 
     @functools.wraps(view_method)
     def wrapper(view, request, *args, **kwargs):
-        key = request.headers.get(HEADER)
-        if key is None:
+        raw_key = request.headers.get(HEADER)
+        if raw_key is None:
             return view_method(view, request, *args, **kwargs)
+        key = _header_text(raw_key)
         if not _valid_key(key):
             raise InvalidIdempotencyKey()
         fingerprint = request_fingerprint(request)
@@ -113,7 +123,8 @@ def idempotent(view_method):
                 response = view_method(view, request, *args, **kwargs)
             except Exception as exc:  # errors are answers too, and are replayed
                 response = view.handle_exception(exc)
-            if response.status_code >= 500:
+            if response.status_code >= 500 or response.status_code == status.HTTP_401_UNAUTHORIZED:
+                # Not an answer to this request but a failure around it: a retry runs afresh.
                 transaction.set_rollback(True)
                 return response
             body = "" if response.data is None else JSONRenderer().render(response.data).decode()

@@ -29,6 +29,17 @@ class CursorPagination(pagination.CursorPagination):
             raise exceptions.ValidationError({"page_size": ["Must be a whole number of at least 1."]})
         return min(size, self.max_page_size)
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+                parameter["description"] = (
+                    f"Results per page, default {self.page_size}; values above {self.max_page_size} "
+                    f"are clamped to {self.max_page_size}."
+                )
+        return parameters
+
     def paginate_queryset(self, queryset, request, view=None):
         self._position_field = queryset.model._meta.get_field(self.ordering[0].lstrip("-"))
         return super().paginate_queryset(queryset, request, view)

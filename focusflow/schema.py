@@ -1,5 +1,6 @@
 """Shared OpenAPI pieces so every endpoint documents its errors the same way."""
 
+from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -28,3 +29,17 @@ UNAUTHORIZED = error(
     "Missing, malformed, expired or revoked access token (`code`: `not_authenticated`, "
     "`token_not_valid`, `user_not_found`, `user_inactive`)."
 )
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular leaves out request bodies on DELETE; `DELETE /api/users/me/` has one
+    (the password), and generated clients must be able to send it."""
+
+    def _get_request_body(self, direction="request"):
+        if self.method != "DELETE" or self.get_request_serializer() is None:
+            return super()._get_request_body(direction)
+        self.method = "POST"
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"

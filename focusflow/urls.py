@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from focusflow import views
 
@@ -10,7 +10,7 @@ urlpatterns = [
     path("api/journals/", include("journals.urls")),
     path("api/quotes/", include("quotes.urls")),
     path("api/health/", views.HealthView.as_view(), name="health"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", views.SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
     # Anything else under /api/ is a JSON 404, whatever DEBUG says.

@@ -3,10 +3,17 @@ from functools import cache
 
 from django.core.exceptions import ValidationError
 
+# Files in the zone database that are not places: the server's own zone, and the like.
+_NOT_ZONES = {"localtime", "posixrules", "Factory"}
+
 
 @cache
 def time_zone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name not in _NOT_ZONES and not name.startswith(("posix/", "right/"))
+    )
 
 
 def validate_time_zone(value: str) -> None:

@@ -5,8 +5,10 @@ import logging
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import Resolver404, resolve
-from django.views import defaults
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -56,21 +58,35 @@ class HealthView(APIView):
         return Response({"status": "ok", "database": "ok"})
 
 
+class SchemaView(SpectacularAPIView):
+    """The API has one version; `?version=` is ignored rather than echoed into a header."""
+
+    def _get_version_parameter(self, request):
+        return None
+
+
 def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
+@csrf_exempt  # a JSON 404 for every method, not Django's HTML CSRF page
 def api_not_found(request, exception=None, **kwargs):
     """Unknown paths under /api/ answer JSON; a missing trailing slash is pointed out."""
     detail = "Not found."
     if not request.path.endswith("/"):
         try:
-            resolve(request.path + "/")
+            match = resolve(request.path + "/")
         except Resolver404:
-            pass
-        else:
+            match = None
+        if match is not None and match.func is not api_not_found:
             detail = f"Not found. Did you mean {request.path}/ (with a trailing slash)?"
     return JsonResponse({"detail": detail, "code": "not_found"}, status=404)
+
+
+def csrf_failure(request, reason=""):
+    if _is_api(request):
+        return JsonResponse({"detail": f"CSRF check failed: {reason}", "code": "csrf_failed"}, status=403)
+    return csrf.csrf_failure(request, reason=reason)
 
 
 def not_found(request, exception=None):

@@ -26,7 +26,10 @@ class JournalCreateView(APIView):
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             201: JournalSerializer,
-            400: validation_error("Blank or too long content; `session` not one of your sessions."),
+            400: validation_error(
+                "Blank or too long content; `session` not one of your sessions; or an invalid "
+                "`Idempotency-Key` (`invalid_idempotency_key`)."
+            ),
             401: UNAUTHORIZED,
             422: error("The Idempotency-Key was used for a different request (`idempotency_key_reused`)."),
         },
@@ -117,6 +120,7 @@ class JournalDetailView(APIView):
 
     @extend_schema(
         summary="Delete a journal",
+        request=None,
         responses={204: None, 401: UNAUTHORIZED, 403: LOCKED, 404: NOT_FOUND},
     )
     def delete(self, request, pk: int):

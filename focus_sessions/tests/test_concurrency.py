@@ -106,3 +106,28 @@ def test_pause_resume_races_never_corrupt_the_session(gunicorn):
     session = FocusSession.objects.get(user=user)
     assert session.is_active
     assert session.paused_duration.total_seconds() >= 0
+
+
+@pytest.mark.live
+def test_starts_racing_stops_from_two_devices_never_get_anything_but_201_or_409(gunicorn):
+    """A start that loses to a session that is stopped a moment later must not be told the
+    account is gone (it retries, or reports the conflict)."""
+    user = UserFactory()
+    headers = {"Authorization": bearer(user)}
+
+    def device(i):
+        session = requests.Session()
+        codes = []
+        for n in range(25):
+            start = session.post(
+                f"{gunicorn.url}/api/sessions/start/",
+                headers={**headers, "Idempotency-Key": f"device-{i}-{n}"},
+                timeout=30,
+            )
+            codes.append(start.status_code)
+            session.post(f"{gunicorn.url}/api/sessions/stop/", headers=headers, timeout=30)
+        return codes
+
+    codes = [code for device_codes in _all_at_once(device, n=8) for code in device_codes]
+    assert set(codes) <= {201, 409}
+    assert FocusSession.objects.filter(user=user, is_active=True).count() <= 1

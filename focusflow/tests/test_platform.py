@@ -6,7 +6,7 @@ import os
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,40 @@ def test_a_missing_trailing_slash_is_pointed_out_not_redirected(client):
     response = client.post("/api/users/login", {}, content_type="application/json")
     assert response.status_code == 404
     assert "/api/users/login/" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_unsafe_methods_on_unknown_api_paths_get_json_not_a_csrf_page(method):
+    client = Client(enforce_csrf_checks=True)
+    response = getattr(client, method)("/api/users/login", "{}", content_type="application/json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_the_trailing_slash_hint_names_only_real_endpoints(client):
+    assert "Did you mean" not in client.get("/api/nope").json()["detail"]
+    assert "Did you mean /api/users/me/" in client.get("/api/users/me").json()["detail"]
+
+
+def test_a_chunked_body_without_a_length_is_a_411_when_the_server_cannot_read_it(alice_client):
+    response = alice_client.post(
+        "/api/sessions/start/", b"", content_type="application/json", HTTP_TRANSFER_ENCODING="chunked"
+    )
+    assert response.status_code == 411
+    assert response.json()["code"] == "length_required"
+
+
+def test_the_schema_ignores_a_hostile_version_parameter(client):
+    for version in ["\x01", "1\r\nX-Injected: 1", "v2"]:
+        response = client.get("/api/schema/", {"version": version})
+        assert response.status_code == 200
+        assert "X-Injected" not in response
+
+
+def test_the_schema_documents_the_password_body_of_account_deletion(client):
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+    body = paths["/api/users/me/"]["delete"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("AccountDeleteRequest")
 
 
 def test_unknown_pages_outside_the_api_stay_html(client):

@@ -377,3 +377,50 @@ def test_the_throttle_window_resets_after_its_period(api_client, settings):
         assert api_client.post(LOGIN, body).status_code == 429
     with time_machine.travel(1_000_001.5, tick=False):
         assert api_client.post(LOGIN, body).status_code == 401
+
+
+# --- signed tokens with odd claims (only a holder of the key can make these) ----------------
+
+
+def _signed(**claims) -> str:
+    now = int(time.time())
+    payload = {"token_type": "access", "exp": now + 300, "iat": now, "jti": "j" * 32, "user_id": 1, **claims}
+    return jwt.encode(payload, settings.SECRET_KEY, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"user_id": "abc"}, {"user_id": [1]}, {"user_id": {}}, {"user_id": 1.5}, {"user_id": True},
+     {"user_id": None}, {"exp": 1e20}],
+)  # fmt: skip
+def test_an_access_token_with_odd_claims_is_a_401_never_a_500_or_a_coerced_login(api_client, claims):
+    UserFactory(pk=1)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {_signed(**claims)}")
+    assert api_client.get(ME).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"exp": 1e20}, {"jti": "j" * 1000}, {"user_id": "abc"}, {"user_id": 1.5}, {"jti": 5}],
+)
+@pytest.mark.parametrize("path", [REFRESH, LOGOUT])
+def test_a_refresh_token_with_odd_claims_is_a_401_never_a_500(api_client, claims, path):
+    UserFactory(pk=1)
+    token = _signed(token_type="refresh", tv=0, **claims)
+    assert api_client.post(path, {"refresh": token}).status_code == 401
+
+
+def test_the_bearer_scheme_is_case_insensitive(api_client, alice):
+    from conftest import bearer
+
+    token = bearer(alice).split()[1]
+    for scheme in ("bearer", "BEARER", "Bearer"):
+        api_client.credentials(HTTP_AUTHORIZATION=f"{scheme} {token}")
+        assert api_client.get(ME).status_code == 200
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "Factory", "posix/Europe/Paris", "right/UTC"])
+def test_register_refuses_zone_files_that_are_not_places(api_client, zone):
+    response = register(api_client, email="tz@example.com", timezone=zone)
+    assert response.status_code == 400
+    assert "timezone" in response.json()
