@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 
+from quotes import services
 from quotes.models import DailyQuote, Quote
 
 
@@ -21,6 +22,12 @@ class QuoteAdmin(admin.ModelAdmin):
     fields = ("text", "author", "is_active", "created_at")
     actions = ("retire", "restore")
     list_per_page = 50
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            # A wording fix of today's quote shows at once instead of at midnight.
+            services.daily_quote_forget(day=services.quote_day())
 
     @admin.display(description="text", ordering="text")
     def excerpt(self, quote: Quote) -> str:

@@ -72,7 +72,7 @@ def _pick(*, day: date) -> tuple[int, int] | None:
     cycle = previous["cycle"] if previous else 1
     starts_new_cycle = False
     while True:
-        shown = set(DailyQuote.objects.filter(cycle=cycle).values_list("quote_id", flat=True))
+        shown = set(DailyQuote.objects.filter(cycle=cycle).order_by().values_list("quote_id", flat=True))
         candidates = [pk for pk in active if pk not in shown]
         if starts_new_cycle and previous is not None and len(candidates) > 1:
             candidates = [pk for pk in candidates if pk != previous["quote_id"]]
