@@ -26,8 +26,7 @@ def shared_cache(live_server_env):
 
 def test_concurrent_first_requests_on_several_workers_agree_on_one_quote(gunicorn, shared_cache):
     QuoteFactory.create_batch(50)
-    # Minted here, not in the threads: minting writes a token row, and a thread's own
-    # database connection would outlive the test.
+    # Minted up front: the threads only do HTTP, so the first requests arrive together.
     tokens = [bearer(user) for user in UserFactory.create_batch(4)]
 
     def ask(n: int) -> requests.Response:

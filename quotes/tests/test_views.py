@@ -20,9 +20,7 @@ NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def clock():
-    """Frozen at noon UTC, before any token is minted (autouse fixtures come first): a token
-    issued in the real present would not be valid yet. Tests that move the clock mint their
-    clients afterwards, with `client_for`, since access tokens expire after 15 minutes."""
+    """Frozen at noon UTC; autouse, so it is in place before other fixtures build data."""
     with time_machine.travel(NOON, tick=False) as traveller:
         yield traveller
 
@@ -237,7 +235,6 @@ def test_day_after_day_everyone_sees_one_quote_a_day_and_none_repeats_until_all_
     shown: list[int] = []
     clock.move_to(datetime(2026, 3, 1, 7, 15, tzinfo=UTC))
     for day in range(20):
-        # Fresh tokens each time: an access token lives 15 minutes.
         morning = client_for(alice).get(TODAY)
         assert morning.status_code == 200, morning.content
         assert morning.json()["date"] == (date(2026, 3, 1) + timedelta(days=day)).isoformat()
