@@ -1,3 +1,9 @@
+from django.urls import path
+
+from quotes import views
+
 app_name = "quotes"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("today/", views.TodayQuoteView.as_view(), name="today"),
+]
