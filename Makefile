@@ -25,7 +25,7 @@ run: export DJANGO_DEBUG ?= 1
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	@# Idempotent: quotes already stored are skipped, so every run can load the file.
-	@if [ -f fixtures/quotes.json ]; then $(BIN)/python manage.py load_quotes fixtures/quotes.json; fi
+	$(BIN)/python manage.py load_quotes fixtures/quotes.json
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: export DATABASE_URL ?= $(TEST_DATABASE_URL)

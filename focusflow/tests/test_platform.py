@@ -156,6 +156,7 @@ def test_schema_documents_every_contract_endpoint(client):
         "/api/journals/",
         "/api/journals/create/",
         "/api/journals/{id}/",
+        "/api/quotes/today/",
         "/api/health/",
     ]:
         assert path in paths, path
