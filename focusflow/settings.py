@@ -4,6 +4,7 @@ Every variable is listed in `.env.example` and in the README. Defaults suit a qu
 (`make run`: SQLite, debug on); production sets DATABASE_URL, REDIS_URL and a secret key.
 """
 
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -241,8 +242,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Serve app static files (admin, Swagger UI) straight from the packages, so no collectstatic
-# step is needed before the first run.
+# step is needed before the first run; until one is done, STATIC_ROOT does not exist yet and
+# WhiteNoise's warning about it is noise.
 WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 # --- Logging --------------------------------------------------------------------------------
 
