@@ -245,7 +245,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # step is needed before the first run; until one is done, STATIC_ROOT does not exist yet and
 # WhiteNoise's warning about it is noise.
 WHITENOISE_USE_FINDERS = True
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
 # --- Logging --------------------------------------------------------------------------------
 
