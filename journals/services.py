@@ -26,13 +26,14 @@ def journal_create(*, user, content: str, session_id: int | None = None) -> Jour
     return Journal.objects.create(user=user, content=content, session=session)
 
 
-def _ensure_editable(journal: Journal) -> None:
+def journal_check_editable(journal: Journal) -> None:
+    """A journal tied to a session is final: JournalLocked (403) for any change."""
     if not journal.editable:
         raise JournalLocked()
 
 
 def journal_update(*, journal: Journal, content: str | None = None) -> Journal:
-    _ensure_editable(journal)
+    journal_check_editable(journal)
     if content is not None:
         journal.content = content
         journal.save(update_fields=["content", "updated_at"])
@@ -40,6 +41,6 @@ def journal_update(*, journal: Journal, content: str | None = None) -> Journal:
 
 
 def journal_delete(*, journal: Journal) -> None:
-    _ensure_editable(journal)
+    journal_check_editable(journal)
     with transaction.atomic():
         journal.delete()

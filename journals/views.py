@@ -71,6 +71,20 @@ class JournalListView(generics.ListAPIView):
         )
 
 
+def _update_schema(summary: str):
+    return extend_schema(
+        summary=summary,
+        request=JournalUpdateSerializer,
+        responses={
+            200: JournalSerializer,
+            400: validation_error(),
+            401: UNAUTHORIZED,
+            403: LOCKED,
+            404: NOT_FOUND,
+        },
+    )
+
+
 class JournalDetailView(APIView):
     """Only the author's journals exist here: anybody else's is a 404 for every method."""
 
@@ -83,38 +97,17 @@ class JournalDetailView(APIView):
 
     def _update(self, request, pk: int, *, partial: bool) -> Response:
         journal = self.get_object(pk)
-        if not journal.editable:  # before validation: a locked journal is locked, whatever the body
-            raise services.JournalLocked()
+        services.journal_check_editable(journal)  # before validation: locked, whatever the body
         serializer = JournalUpdateSerializer(journal, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         journal = services.journal_update(journal=journal, content=serializer.validated_data.get("content"))
         return Response(JournalSerializer(journal).data)
 
-    @extend_schema(
-        summary="Rewrite a journal",
-        request=JournalUpdateSerializer,
-        responses={
-            200: JournalSerializer,
-            400: validation_error(),
-            401: UNAUTHORIZED,
-            403: LOCKED,
-            404: NOT_FOUND,
-        },
-    )
+    @_update_schema("Rewrite a journal")
     def put(self, request, pk: int):
         return self._update(request, pk, partial=False)
 
-    @extend_schema(
-        summary="Edit a journal",
-        request=JournalUpdateSerializer,
-        responses={
-            200: JournalSerializer,
-            400: validation_error(),
-            401: UNAUTHORIZED,
-            403: LOCKED,
-            404: NOT_FOUND,
-        },
-    )
+    @_update_schema("Edit a journal")
     def patch(self, request, pk: int):
         return self._update(request, pk, partial=True)
 

@@ -2,15 +2,8 @@ import pytest
 
 from focus_sessions.models import FocusSession
 from focus_sessions.tests.factories import FocusSessionFactory
-from users.models import User
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(User.objects.create_superuser("admin@example.com", "an-admin-passphrase"))
-    return client
 
 
 def test_sessions_are_listed_with_search_by_email_and_filters(admin_client, alice, bob):

@@ -3,17 +3,10 @@ import pytest
 from focus_sessions.tests.factories import FocusSessionFactory
 from journals.models import Journal
 from journals.tests.factories import JournalFactory
-from users.models import User
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/admin/journals/journal/"
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(User.objects.create_superuser("admin@example.com", "an-admin-passphrase"))
-    return client
 
 
 def test_journals_are_searchable_by_content_and_author_and_filterable(admin_client, alice, bob):

@@ -8,13 +8,6 @@ from users.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client):
-    admin = User.objects.create_superuser("admin@example.com", "an-admin-passphrase")
-    client.force_login(admin)
-    return client
-
-
 def test_the_user_list_searches_by_email_and_filters(admin_client, alice, bob):
     response = admin_client.get("/admin/users/user/", {"q": "alice"})
     assert response.status_code == 200
