@@ -8,8 +8,10 @@ carries (the running session of a 409, say). Nothing that reaches here answers w
 import logging
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -39,6 +41,16 @@ def _flat_detail(detail: Any) -> tuple[str, str]:
     return str(detail), str(getattr(detail, "code", None) or "error")
 
 
+def _account_deleted_meanwhile(request) -> bool:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    try:
+        return not get_user_model().objects.filter(pk=user.pk).exists()
+    except DatabaseError:  # the connection is in no state to ask; report the original error
+        return False
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
@@ -53,6 +65,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.PermissionDenied()
 
     response = drf_exception_handler(exc, context)
+    if response is None and _account_deleted_meanwhile(context.get("request")):
+        # A write that raced the deletion of its own account (a foreign key to the gone user,
+        # an update of a row that went): what the next request would hear anyway.
+        return Response({"detail": "User not found", "code": "user_not_found"}, status=401)
     if response is None:
         # An unexpected error: log it with its traceback, answer in the API's shape.
         logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)

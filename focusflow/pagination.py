@@ -4,8 +4,11 @@ A cursor stays fast on a very long history (no OFFSET, no COUNT) and never skips
 row when new ones arrive while a client pages.
 """
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from rest_framework import exceptions, pagination
 
 
@@ -18,8 +21,8 @@ class CursorPagination(pagination.CursorPagination):
         return settings.MAX_PAGE_SIZE
 
     def get_page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        raw = request.query_params.get(self.page_size_query_param, "").strip()
+        if not raw:  # absent or empty, like every other optional parameter
             return self.page_size
         try:
             size = int(raw)
@@ -53,7 +56,14 @@ class CursorPagination(pagination.CursorPagination):
             raise invalid from None
         if cursor is not None and cursor.position is not None:
             try:
-                self._position_field.to_python(cursor.position)
+                position = self._position_field.to_python(cursor.position)
             except DjangoValidationError:
                 raise invalid from None
+            if isinstance(position, datetime):
+                # Python accepts offsets up to ±23:59, PostgreSQL only to ±15:59: hand the
+                # query an unambiguous UTC instant.
+                if timezone.is_naive(position):
+                    raise invalid
+                position = position.astimezone(UTC).isoformat()
+            cursor = cursor._replace(position=position)
         return cursor

@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 
 from journals.models import Journal
 
@@ -30,8 +32,20 @@ class JournalAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return super().has_change_permission(request, obj) and (obj is None or obj.editable)
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and (obj is None or obj.editable)
+    # Deleting a tied journal on its own is refused below, but has_delete_permission stays
+    # true for it: Django asks it for every journal of an account an admin deletes, and such
+    # an account (spam, an erasure request) must be deletable with everything it owns.
+    def delete_view(self, request, object_id, extra_context=None):
+        journal = self.get_object(request, unquote(object_id))
+        if journal is not None and not journal.editable:
+            raise PermissionDenied("A journal tied to a session is final.")
+        return super().delete_view(request, object_id, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        journal = self.get_object(request, unquote(object_id))
+        if journal is not None and not journal.editable:
+            extra_context = {**(extra_context or {}), "show_delete": False}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -1,3 +1,4 @@
+import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -16,10 +17,16 @@ def search_vector() -> SearchVector:
     return SearchVector("content", config=SEARCH_CONFIG)
 
 
+# websearch_to_tsquery nests one NOT per `-`; PostgreSQL gives up ("tsquery stack too small")
+# past about 32 in a row, and two in a row mean nothing more than one.
+_REPEATED_NEGATION = re.compile(r"(?:[-!]\s*){2,}")
+
+
 def _matching(journals: QuerySet[Journal], words: str) -> QuerySet[Journal]:
     if connection.vendor == "postgresql":
         # websearch syntax: plain words (stemmed: "running" finds "ran" and "runs"), "quoted
         # phrases", -excluded words; any input is a valid query, never a syntax error.
+        words = _REPEATED_NEGATION.sub("-", words)
         query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
         return journals.alias(document=search_vector()).filter(document=query)
     # SQLite (local runs only): every word must appear somewhere in the content.

@@ -47,5 +47,8 @@ class JournalListQuerySerializer(LocalDateRangeQuerySerializer):
         required=False, min_value=1, help_text="Only journals of this session."
     )
     search = serializers.CharField(
-        required=False, max_length=200, help_text="Words in the content (stemmed, English)."
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Words in the content (stemmed, English); empty means no search.",
     )

@@ -1,6 +1,6 @@
 """Journal rules: a reflection about a session is final; only the author ever sees one."""
 
-from django.db import transaction
+from django.utils import timezone
 from rest_framework import exceptions, status
 
 from focus_sessions.models import FocusSession
@@ -33,14 +33,21 @@ def journal_check_editable(journal: Journal) -> None:
 
 
 def journal_update(*, journal: Journal, content: str | None = None) -> Journal:
+    """One UPDATE of a free journal; if a concurrent request deleted it meanwhile, a 404."""
     journal_check_editable(journal)
     if content is not None:
-        journal.content = content
-        journal.save(update_fields=["content", "updated_at"])
+        stamp = timezone.now()
+        if not Journal.objects.filter(pk=journal.pk, session__isnull=True).update(
+            content=content, updated_at=stamp
+        ):
+            raise exceptions.NotFound()
+        journal.content, journal.updated_at = content, stamp
     return journal
 
 
 def journal_delete(*, journal: Journal) -> None:
+    """Of two concurrent deletes of one journal, one gets the 204 and the other a 404."""
     journal_check_editable(journal)
-    with transaction.atomic():
-        journal.delete()
+    deleted, _ = Journal.objects.filter(pk=journal.pk, session__isnull=True).delete()
+    if not deleted:
+        raise exceptions.NotFound()

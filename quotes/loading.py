@@ -7,6 +7,7 @@ can refuse the file with every bad row listed before anything is stored.
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -66,13 +67,25 @@ def _problems(text: str, author: str | None) -> list[str]:
         problems.append("text is blank")
     elif len(text) > TEXT_MAX_LENGTH:
         problems.append(f"text is {len(text)} characters long (at most {TEXT_MAX_LENGTH})")
-    if "\x00" in text:
-        problems.append("text contains a NUL character")
+    problems += _character_problems("text", text)
     if author is not None:
         if len(author) > AUTHOR_MAX_LENGTH:
             problems.append(f"author is {len(author)} characters long (at most {AUTHOR_MAX_LENGTH})")
-        if "\x00" in author:
-            problems.append("author contains a NUL character")
+        problems += _character_problems("author", author)
+    return problems
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _character_problems(field: str, value: str) -> list[str]:
+    """Characters no database text can hold: NUL, and lone surrogates (JSON's \\ud800 escapes
+    decode to them; they are not valid UTF-8)."""
+    problems = []
+    if "\x00" in value:
+        problems.append(f"{field} contains a NUL character")
+    if _SURROGATE.search(value):
+        problems.append(f"{field} contains an unpaired surrogate (invalid Unicode)")
     return problems
 
 
@@ -95,6 +108,8 @@ def _read_json(text: str) -> QuoteFile:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise QuoteFileError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except ValueError as exc:  # e.g. a number too long to convert
+        raise QuoteFileError(f"not valid JSON: {exc}") from None
     except RecursionError:
         raise QuoteFileError("not valid JSON: nested too deeply") from None
     if not isinstance(document, list):
@@ -135,7 +150,7 @@ def _read_csv(text: str) -> QuoteFile:
     names = [name.strip().lower() for name in header]
     if sorted(names) != sorted(FIELDS):
         got = ",".join(header) if header else "an empty line"
-        raise QuoteFileError(f"the CSV header must be text,author (got {got[:200]})")
+        raise QuoteFileError(f"the CSV header must be text,author (got {got[:200]!r})")
     text_at, author_at = names.index("text"), names.index("author")
 
     result = QuoteFile(format="csv")

@@ -23,7 +23,7 @@ _PICK_ATTEMPTS = 5
 
 class NoQuotes(DomainError):
     status_code = status.HTTP_404_NOT_FOUND
-    default_detail = "No quotes are loaded yet."
+    default_detail = "No quotes are available: none are loaded, or all are retired."
     default_code = "no_quotes"
 
 

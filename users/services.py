@@ -126,8 +126,9 @@ def auth_refresh(*, raw_refresh: str) -> dict[str, str]:
 
 def auth_logout(*, raw_refresh: str) -> None:
     token = _verified_refresh(raw_refresh)
+    user = _token_user(token)  # a deleted account's or revoked token is a bad token: 401
     with transaction.atomic():
-        if not _blacklist(token, user=None):
+        if not _blacklist(token, user=user):
             raise InvalidRefreshToken("Token is blacklisted")
 
 

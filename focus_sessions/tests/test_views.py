@@ -2,6 +2,7 @@
 
 import base64
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 import time_machine
@@ -308,6 +309,18 @@ def test_history_rejects_a_forged_cursor(alice_client, alice, cursor):
     response = alice_client.get(HISTORY, {"cursor": cursor})
     assert response.status_code == 400
     assert "cursor" in response.json()
+
+
+@pytest.mark.parametrize("offset", ["+16:00", "-16:00", "+23:59:59", "+14:00"])
+def test_a_cursor_with_an_offset_postgresql_cannot_hold_is_no_500(alice_client, alice, offset):
+    FocusSessionFactory.create_batch(3, user=alice)
+    cursor = base64.b64encode(urlencode({"p": f"2026-11-25 01:00:00{offset}"}).encode()).decode()
+    assert alice_client.get(HISTORY, {"cursor": cursor}).status_code == 200
+
+
+def test_an_empty_page_size_means_the_default(alice_client, alice):
+    FocusSessionFactory.create_batch(25, user=alice)
+    assert len(alice_client.get(HISTORY, {"page_size": ""}).json()["results"]) == 20
 
 
 def test_history_query_count_does_not_grow_with_page_size(alice_client, alice, django_assert_num_queries):

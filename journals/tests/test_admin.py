@@ -3,6 +3,7 @@ import pytest
 from focus_sessions.tests.factories import FocusSessionFactory
 from journals.models import Journal
 from journals.tests.factories import JournalFactory
+from users.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +40,20 @@ def test_the_bulk_delete_action_keeps_tied_journals(admin_client, alice):
     assert list(Journal.objects.values_list("pk", flat=True)) == [tied.pk]
     actions = admin_client.get(LIST).context["action_form"].fields["action"].choices
     assert "delete_selected" not in [name for name, _ in actions]
+
+
+def test_an_admin_can_delete_an_account_with_tied_journals(admin_client, alice):
+    session = FocusSessionFactory(user=alice)
+    JournalFactory(user=alice, session=session)
+    response = admin_client.post(f"/admin/users/user/{alice.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=alice.pk).exists()
+    assert not Journal.objects.exists()
+
+
+def test_the_change_page_of_a_tied_journal_offers_no_delete(admin_client, alice):
+    journal = JournalFactory(user=alice, session=FocusSessionFactory(user=alice))
+    page = admin_client.get(f"{LIST}{journal.pk}/change/")
+    assert page.status_code == 200
+    assert f"{journal.pk}/delete/".encode() not in page.content
+    assert admin_client.get(f"{LIST}{journal.pk}/delete/").status_code == 403

@@ -286,10 +286,21 @@ def test_search_finds_words_with_stemming(alice_client, alice):
     assert found("swimming") == []
 
 
-@pytest.mark.parametrize("words", ['"unclosed', "a & b | !c", "(((", "-", "'; DROP TABLE x; --", "é 😀 ✓"])
+@pytest.mark.parametrize(
+    "words",
+    ['"unclosed', "a & b | !c", "(((", "-", "'; DROP TABLE x; --", "é 😀 ✓", "-" * 33, "- " * 60,
+     "-!" * 50, "a " + "-" * 100, "-a " * 60, "\\", ""],
+)  # fmt: skip
 def test_search_with_odd_syntax_is_never_an_error(alice_client, alice, words):
     JournalFactory(user=alice, content="plain text")
     assert alice_client.get(LIST, {"search": words}).status_code == 200
+
+
+def test_repeated_negations_still_exclude_the_word(alice_client, alice):
+    JournalFactory(user=alice, content="quiet reading")
+    JournalFactory(user=alice, content="loud running")
+    results = alice_client.get(LIST, {"search": "-" * 40 + "running"}).json()["results"]
+    assert [j["content"] for j in results] == ["quiet reading"]
 
 
 def test_the_search_expression_matches_the_full_text_index(alice):

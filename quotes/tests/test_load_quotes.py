@@ -274,8 +274,8 @@ def test_a_load_that_fails_in_a_later_batch_leaves_nothing_behind():
         ("quotes.json", '{"text": "Hi."}', 'a JSON quote file is a list of {"text", "author"} objects'),
         ("quotes.json", "", "not valid JSON: Expecting value (line 1, column 1)"),
         ("quotes.csv", "", "the CSV file is empty"),
-        ("quotes.csv", "quote,who\nHi.,Me\n", "the CSV header must be text,author (got quote,who)"),
-        ("quotes.csv", "text\nHi.\n", "the CSV header must be text,author (got text)"),
+        ("quotes.csv", "quote,who\nHi.,Me\n", "the CSV header must be text,author (got 'quote,who')"),
+        ("quotes.csv", "text\nHi.\n", "the CSV header must be text,author (got 'text')"),
         ("quotes.csv", "text,author,year\nHi.,Me,1999\n", "the CSV header must be text,author"),
         ("quotes.csv", "text,author\nCaf\xe9,Me\n".encode("latin-1"), "not UTF-8 text"),
     ],
@@ -341,3 +341,19 @@ def test_a_hundred_thousand_row_file_loads_with_bulk_inserts(write, django_asser
     assert Quote.objects.count() == 100_000
     assert Quote.objects.filter(text="Quote 99999 of the big file.", author="Author 999").exists()
     assert Quote.objects.filter(text="Quote 10 of the big file.", author=None).exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('[{"text": ' + "1" * 5000 + ', "author": "x"}]', "not valid JSON"),
+        ('[{"text": "lone \\ud800 surrogate", "author": "x"}]', "row 1: text contains an unpaired surrogate"),
+        ('[{"text": "fine", "author": "bad \\udfff"}]', "row 1: author contains an unpaired surrogate"),
+    ],
+)
+def test_hostile_json_is_reported_not_crashed_on(tmp_path, content, reason):
+    path = tmp_path / "hostile.json"
+    path.write_text(content, encoding="utf-8")
+    message, printed = load_error(path)
+    assert reason in message + printed
+    assert not Quote.objects.exists()

@@ -45,7 +45,10 @@ def test_with_a_bad_token_it_is_a_401(api_client):
 def test_with_no_quotes_loaded_it_is_a_404_no_quotes(alice_client):
     response = alice_client.get(TODAY)
     assert response.status_code == 404
-    assert response.json() == {"detail": "No quotes are loaded yet.", "code": "no_quotes"}
+    assert response.json() == {
+        "detail": "No quotes are available: none are loaded, or all are retired.",
+        "code": "no_quotes",
+    }
     assert not DailyQuote.objects.exists()
 
 

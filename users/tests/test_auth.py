@@ -231,11 +231,12 @@ def test_refresh_without_the_field_is_a_400(api_client):
     assert "refresh" in response.json()
 
 
-def test_refresh_token_of_a_deleted_account_is_a_401_not_a_500(api_client):
+@pytest.mark.parametrize("path", [REFRESH, LOGOUT])
+def test_refresh_token_of_a_deleted_account_is_a_401_not_a_500(api_client, path):
     user = UserFactory(email="deleted@example.com")
     token = str(refresh_token_for(user))
     user.delete()
-    response = api_client.post(REFRESH, {"refresh": token})
+    response = api_client.post(path, {"refresh": token})
     assert response.status_code == 401
     assert response.json()["code"] == "token_not_valid"
 
