@@ -21,13 +21,11 @@ from users.tests.factories import PASSWORD, UserFactory
 BASE_DIR = Path(__file__).resolve().parent
 
 
-def pytest_sessionstart(session):
+def pytest_configure(config):
     """One clear line instead of a traceback per test when PostgreSQL is not there."""
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.exit(
-            f"The test suite runs on PostgreSQL; DATABASE_URL points at {db['ENGINE']}.", returncode=2
-        )
+        raise pytest.UsageError(f"The test suite runs on PostgreSQL; DATABASE_URL points at {db['ENGINE']}.")
     try:
         psycopg2.connect(
             dbname="postgres",
@@ -39,12 +37,11 @@ def pytest_sessionstart(session):
         ).close()
     except psycopg2.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
-        pytest.exit(
+        raise pytest.UsageError(
             f"PostgreSQL is not reachable at {db['HOST']}:{db['PORT'] or 5432} ({reason}). "
             "Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) "
-            "or set DATABASE_URL=postgres://user@host:port/focusflow.",
-            returncode=2,
-        )
+            "or set DATABASE_URL=postgres://user@host:port/focusflow."
+        ) from None
 
 
 @pytest.fixture(autouse=True)
