@@ -210,7 +210,7 @@ SPECTACULAR_SETTINGS = {
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_EXPOSE_HEADERS = ["Retry-After", "ETag"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "ETag", "Idempotent-Replayed", "Content-Disposition"]
 
 # --- Quotes ---------------------------------------------------------------------------------
 

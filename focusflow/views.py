@@ -2,7 +2,7 @@
 
 import logging
 
-from django.db import connection
+from django.db import connection, transaction
 from django.http import JsonResponse
 from django.urls import Resolver404, resolve
 from django.views import csrf, defaults
@@ -40,13 +40,13 @@ class HealthView(APIView):
     )
     def get(self, request):
         try:
-            with connection.cursor() as cursor:
+            with transaction.atomic(), connection.cursor() as cursor:
                 if connection.vendor == "postgresql":
-                    # A locked or overloaded database must not hang the probe.
-                    cursor.execute(f"SET statement_timeout = {HEALTH_STATEMENT_TIMEOUT_MS}")
+                    # A locked or overloaded database must not hang the probe. LOCAL: the
+                    # timeout ends with this transaction, whatever happens, and never stays on
+                    # the pooled connection for the requests after it.
+                    cursor.execute(f"SET LOCAL statement_timeout = {HEALTH_STATEMENT_TIMEOUT_MS}")
                 cursor.execute("SELECT 1")
-                if connection.vendor == "postgresql":
-                    cursor.execute("SET statement_timeout = DEFAULT")
         except Exception:
             logger.warning("Health check: database unreachable", exc_info=True)
             # Drop the broken connection so the next request starts afresh.

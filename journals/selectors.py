@@ -3,8 +3,9 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, QuerySet
+from rest_framework.exceptions import ValidationError
 
 from focusflow.dates import local_range_filter
 from journals.models import Journal
@@ -17,18 +18,28 @@ def search_vector() -> SearchVector:
     return SearchVector("content", config=SEARCH_CONFIG)
 
 
-# websearch_to_tsquery nests one NOT per `-`; PostgreSQL gives up ("tsquery stack too small")
-# past about 32 in a row, and two in a row mean nothing more than one.
-_REPEATED_NEGATION = re.compile(r"(?:[-!]\s*){2,}")
+# websearch_to_tsquery nests one NOT per `-`, whatever punctuation stands between them, and
+# PostgreSQL gives up ("tsquery stack too small") past about 32; two mean no more than one.
+_REPEATED_NEGATION = re.compile(r'-(?:[^\w"]*-)+')
+
+
+def _search_query(words: str) -> SearchQuery:
+    """The full-text query for the client's words; a 400 on `search` if PostgreSQL cannot
+    build it (checked on its own, in a savepoint, so the list query itself never fails)."""
+    words = _REPEATED_NEGATION.sub("-", words)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT websearch_to_tsquery(%s::regconfig, %s)", [SEARCH_CONFIG, words])
+    except DatabaseError:
+        raise ValidationError({"search": ["This search cannot be run; use fewer operators."]}) from None
+    return SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
 
 
 def _matching(journals: QuerySet[Journal], words: str) -> QuerySet[Journal]:
     if connection.vendor == "postgresql":
         # websearch syntax: plain words (stemmed: "running" finds "ran" and "runs"), "quoted
         # phrases", -excluded words; any input is a valid query, never a syntax error.
-        words = _REPEATED_NEGATION.sub("-", words)
-        query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
-        return journals.alias(document=search_vector()).filter(document=query)
+        return journals.alias(document=search_vector()).filter(document=_search_query(words))
     # SQLite (local runs only): every word must appear somewhere in the content.
     condition = Q()
     for word in words.split():

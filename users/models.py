@@ -54,9 +54,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     daily_goal_minutes = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1440)]
     )
-    # Bumped on a password change: refresh tokens carry the version they were issued under,
-    # and one from an older version is refused.
-    token_version = models.PositiveIntegerField(default=0, editable=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)

@@ -3,7 +3,6 @@
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils.timezone import now
 from rest_framework import exceptions, status
 from rest_framework_simplejwt.exceptions import TokenError
@@ -14,7 +13,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from users.authentication import is_user_id
 from users.models import User, normalize_email
-from users.tokens import TOKEN_VERSION_CLAIM, refresh_token_for
+from users.tokens import refresh_token_for, token_version_matches
 
 EMAIL_TAKEN = "A user with this email already exists."
 JTI_MAX_LENGTH = 255  # OutstandingToken.jti
@@ -91,7 +90,7 @@ def _token_user(token: RefreshToken) -> User:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         raise InvalidRefreshToken("No active account found for the given token.")
-    if token.get(TOKEN_VERSION_CLAIM) != user.token_version:
+    if not token_version_matches(token, user):
         raise InvalidRefreshToken("The refresh token was revoked by a password change.")
     return user
 
@@ -161,14 +160,17 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     _require_password(user, current_password, field="current_password")
     if problems := password_problems(new_password, user=user):
         raise exceptions.ValidationError({"new_password": problems})
-    user.set_password(new_password)
-    user.token_version = F("token_version") + 1
-    user.save(update_fields=["password", "token_version"])
-    user.refresh_from_db(fields=["token_version"])
+    user.set_password(new_password)  # a new hash: earlier refresh tokens no longer match it
+    user.save(update_fields=["password"])
 
 
 def user_delete(*, user: User, password: str) -> None:
     """The account, its sessions and its journals go; its access tokens stop working at once
     (authentication looks the account up on every request)."""
     _require_password(user, password, field="password")
-    user.delete()
+    with transaction.atomic():
+        # Lock the account first: a session or journal written from another device meanwhile
+        # then waits, and fails on its own side (a 401), instead of failing this deletion's
+        # foreign-key check at commit.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        user.delete()

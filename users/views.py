@@ -1,14 +1,12 @@
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from focusflow.export import export_sections
 from focusflow.schema import UNAUTHORIZED, error, validation_error
 from focusflow.throttling import LoginRateThrottle, RegisterRateThrottle
-from users import services
+from users import selectors, services
 from users.serializers import (
     AccountDeleteSerializer,
     ExportSerializer,
@@ -157,11 +155,6 @@ class ExportView(APIView):
         responses={200: ExportSerializer, 401: UNAUTHORIZED},
     )
     def get(self, request):
-        document = {
-            "exported_at": timezone.now().isoformat(),
-            "user": UserSerializer(request.user).data,
-            **export_sections(user=request.user),
-        }
-        response = Response(document)
+        response = Response(selectors.user_export(user=request.user))
         response["Content-Disposition"] = 'attachment; filename="focusflow-export.json"'
         return response

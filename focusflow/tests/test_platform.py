@@ -120,6 +120,14 @@ def test_health_reports_ok_without_auth(client):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_health_checks_timeout_does_not_stay_on_the_connection(client):
+    client.get("/api/health/")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_health_is_a_503_when_the_database_is_unreachable(client):
     original = dict(connection.settings_dict)
     connection.close()

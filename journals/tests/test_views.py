@@ -1,5 +1,6 @@
 """Every journals row of the contract, as a client sees it."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -294,6 +295,21 @@ def test_search_finds_words_with_stemming(alice_client, alice):
 def test_search_with_odd_syntax_is_never_an_error(alice_client, alice, words):
     JournalFactory(user=alice, content="plain text")
     assert alice_client.get(LIST, {"search": words}).status_code == 200
+
+
+@pytest.mark.parametrize("operator", ["-(", "-|", "-&", "-<", "-)", "- ", "-!"])
+def test_negations_with_punctuation_between_them_are_no_500(alice_client, alice, operator):
+    JournalFactory(user=alice, content="plain text")
+    assert alice_client.get(LIST, {"search": operator * 60 + "a"}).status_code == 200
+
+
+def test_a_search_postgresql_cannot_build_is_a_400_on_search(alice_client, alice, monkeypatch):
+    import journals.selectors
+
+    monkeypatch.setattr(journals.selectors, "_REPEATED_NEGATION", re.compile("(?!)"))  # no clean-up
+    response = alice_client.get(LIST, {"search": "-" * 60 + "a"})
+    assert response.status_code == 400
+    assert "search" in response.json()
 
 
 def test_repeated_negations_still_exclude_the_word(alice_client, alice):

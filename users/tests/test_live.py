@@ -23,6 +23,12 @@ def test_register_login_me_refresh_logout_over_http(gunicorn):
     ).json()
     me = requests.get(f"{base}/me/", headers={"Authorization": f"Bearer {tokens['access']}"}, timeout=10)
     assert me.json()["email"] == "dana@example.com"
+    export = requests.get(
+        f"{base}/me/export/", headers={"Authorization": f"Bearer {tokens['access']}"}, timeout=10
+    )
+    assert export.status_code == 200
+    assert export.json()["user"]["email"] == "dana@example.com"
+    assert export.json()["focus_sessions"] == export.json()["journals"] == []
     rotated = requests.post(f"{base}/token/refresh/", json={"refresh": tokens["refresh"]}, timeout=10)
     assert rotated.status_code == 200
     out = requests.post(f"{base}/logout/", json={"refresh": rotated.json()["refresh"]}, timeout=10)

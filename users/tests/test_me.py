@@ -177,3 +177,16 @@ def test_export_returns_the_profile_as_one_json_document(alice_client, alice):
 
 def test_export_needs_a_token(api_client):
     assert api_client.get(EXPORT).status_code == 401
+
+
+def test_a_password_set_anywhere_else_revokes_refresh_tokens_too(api_client, alice):
+    tokens = api_client.post(LOGIN, {"email": "alice@example.com", "password": PASSWORD}).json()
+    alice.set_password("set-by-an-admin-or-manage-py")  # what the admin form and changepassword do
+    alice.save()
+    assert api_client.post(REFRESH, {"refresh": tokens["refresh"]}).status_code == 401
+
+
+def test_saving_the_profile_keeps_refresh_tokens_valid(api_client, alice_client):
+    tokens = api_client.post(LOGIN, {"email": "alice@example.com", "password": PASSWORD}).json()
+    alice_client.patch(ME, {"display_name": "Still Alice", "timezone": "Asia/Tokyo"})
+    assert api_client.post(REFRESH, {"refresh": tokens["refresh"]}).status_code == 200

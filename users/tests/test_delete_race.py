@@ -1,0 +1,48 @@
+"""Deleting an account while another device writes to it, on real PostgreSQL connections."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.db.models.signals import pre_delete
+from rest_framework.exceptions import AuthenticationFailed
+
+from focus_sessions import services as sessions
+from focus_sessions.models import FocusSession
+from users import services
+from users.models import User
+from users.tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_session_started_during_the_deletion_loses_with_a_401_and_the_deletion_completes():
+    user = UserFactory()
+    outcome: dict = {}
+
+    def start_from_another_device():
+        try:
+            sessions.focus_session_start(user=user)
+            outcome["result"] = "started"
+        except AuthenticationFailed as exc:
+            outcome["result"] = exc.get_codes()
+        finally:
+            connection.close()
+
+    def meanwhile(sender, instance, **kwargs):
+        # Runs inside the deletion, after Django has listed the sessions to delete.
+        if instance.pk == user.pk:
+            device = threading.Thread(target=start_from_another_device)
+            device.start()
+            device.join(timeout=2)  # without the account lock it commits at once
+            outcome["thread"] = device
+
+    pre_delete.connect(meanwhile, sender=User)
+    try:
+        services.user_delete(user=User.objects.get(pk=user.pk), password=PASSWORD)
+    finally:
+        pre_delete.disconnect(meanwhile, sender=User)
+    outcome["thread"].join(timeout=10)
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert not FocusSession.objects.exists()
+    assert outcome["result"] == "user_not_found"
