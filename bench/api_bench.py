@@ -64,6 +64,7 @@ def seed(*, history: int, journals: int, quotes: int) -> dict:
 
     from focus_sessions.models import FocusSession
     from journals.models import Journal
+    from quotes.models import Quote
     from users.models import User
 
     call_command("migrate", verbosity=0)
@@ -103,14 +104,7 @@ def seed(*, history: int, journals: int, quotes: int) -> dict:
         [Journal(user=heavy, content=" ".join(rng.choices(words, k=40))) for _ in range(journals)],
         batch_size=5000,
     )
-    try:
-        from quotes.models import Quote
-
-        Quote.objects.bulk_create(
-            [Quote(text=f"Bench quote number {i}.", author="Bench") for i in range(quotes)]
-        )
-    except ImportError:
-        pass
+    Quote.objects.bulk_create([Quote(text=f"Bench quote number {i}.", author="Bench") for i in range(quotes)])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return {"heavy": str(AccessToken.for_user(heavy)), "light": str(AccessToken.for_user(light))}
@@ -172,6 +166,51 @@ def hammer(name: str, make_request, *, seconds: float, concurrency: int) -> dict
     }
 
 
+def run_cases(url: str, tokens: dict, args) -> list[dict]:
+    heavy = {"Authorization": f"Bearer {tokens['heavy']}"}
+    light = {"Authorization": f"Bearer {tokens['light']}"}
+
+    # A cursor deep into the heavy user's history, to show deep pages cost what page one costs.
+    deep_page = f"{url}/api/sessions/history/?page_size=100"
+    page = requests.get(
+        f"{url}/api/sessions/history/", headers=heavy, params={"page_size": 100}, timeout=10
+    ).json()
+    for _ in range(50):  # fewer on a short history: the last page that has a next one
+        if not page["next"]:
+            break
+        deep_page = page["next"]
+        deep_page = f"{url}/api/sessions/history/?page_size=100"
+    page = requests.get(deep_page, headers=heavy, timeout=10).json()
+
+    def start_stop(session):
+        session.post(f"{url}/api/sessions/start/", headers=light, timeout=10)
+        return session.post(f"{url}/api/sessions/stop/", headers=light, timeout=10)
+
+    cases = [
+        ("health (baseline)", lambda s: s.get(f"{url}/api/health/", timeout=10)),
+        ("users/me", lambda s: s.get(f"{url}/api/users/me/", headers=heavy, timeout=10)),
+        ("sessions/active (404)", lambda s: s.get(f"{url}/api/sessions/active/", headers=heavy, timeout=10)),
+        ("sessions/history p1", lambda s: s.get(f"{url}/api/sessions/history/", headers=heavy, timeout=10)),
+        (
+            "sessions/history p1 x100",
+            lambda s: s.get(f"{url}/api/sessions/history/?page_size=100", headers=heavy, timeout=10),
+        ),
+        ("sessions/history deep x100", lambda s: s.get(deep_page, headers=heavy, timeout=10)),
+        ("sessions/stats 7d", lambda s: s.get(f"{url}/api/sessions/stats/", headers=heavy, timeout=10)),
+        (
+            "sessions/stats 366d",
+            lambda s: s.get(f"{url}/api/sessions/stats/?days=366", headers=heavy, timeout=10),
+        ),
+        (
+            "journals search",
+            lambda s: s.get(f"{url}/api/journals/?search=running", headers=heavy, timeout=10),
+        ),
+        ("sessions start+stop", start_stop),
+        ("quotes/today", lambda s: s.get(f"{url}/api/quotes/today/", headers=heavy, timeout=10)),
+    ]
+    return [hammer(name, fn, seconds=args.seconds, concurrency=args.concurrency) for name, fn in cases]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -190,46 +229,9 @@ def main() -> None:
     print(f"seeding: {args.history} sessions, {args.journals} journals, {args.quotes} quotes ...", flush=True)
     tokens = seed(history=args.history, journals=args.journals, quotes=args.quotes)
     process, url = serve(database_url, args.workers)
-    heavy = {"Authorization": f"Bearer {tokens['heavy']}"}
-    light = {"Authorization": f"Bearer {tokens['light']}"}
-
-    # A cursor deep into the heavy user's history, to show deep pages cost what page one costs.
-    page = requests.get(
-        f"{url}/api/sessions/history/", headers=heavy, params={"page_size": 100}, timeout=10
-    ).json()
-    for _ in range(50):
-        page = requests.get(page["next"], headers=heavy, timeout=10).json()
-    deep_page = page["next"]
-
-    def start_stop(session):
-        session.post(f"{url}/api/sessions/start/", headers=light, timeout=10)
-        return session.post(f"{url}/api/sessions/stop/", headers=light, timeout=10)
-
-    cases = [
-        ("health (baseline)", lambda s: s.get(f"{url}/api/health/", timeout=10)),
-        ("users/me", lambda s: s.get(f"{url}/api/users/me/", headers=heavy, timeout=10)),
-        ("sessions/active (404)", lambda s: s.get(f"{url}/api/sessions/active/", headers=heavy, timeout=10)),
-        ("sessions/history p1", lambda s: s.get(f"{url}/api/sessions/history/", headers=heavy, timeout=10)),
-        (
-            "sessions/history p1 x100",
-            lambda s: s.get(f"{url}/api/sessions/history/?page_size=100", headers=heavy, timeout=10),
-        ),
-        ("sessions/history p51 x100", lambda s: s.get(deep_page, headers=heavy, timeout=10)),
-        ("sessions/stats 7d", lambda s: s.get(f"{url}/api/sessions/stats/", headers=heavy, timeout=10)),
-        (
-            "sessions/stats 366d",
-            lambda s: s.get(f"{url}/api/sessions/stats/?days=366", headers=heavy, timeout=10),
-        ),
-        (
-            "journals search",
-            lambda s: s.get(f"{url}/api/journals/?search=running", headers=heavy, timeout=10),
-        ),
-        ("sessions start+stop", start_stop),
-        ("quotes/today", lambda s: s.get(f"{url}/api/quotes/today/", headers=heavy, timeout=10)),
-    ]
     try:
-        results = [hammer(name, fn, seconds=args.seconds, concurrency=args.concurrency) for name, fn in cases]
-    finally:
+        results = run_cases(url, tokens, args)
+    finally:  # never leave the server behind, whatever failed
         process.terminate()
         process.wait()
 
