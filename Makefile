@@ -1,10 +1,11 @@
 # FocusFlow: `make run` serves the API locally, `make test` runs lint and the whole suite.
 PYTHON ?= python3
+NPM ?= npm
 VENV := .venv
 BIN := $(VENV)/bin
 TEST_DATABASE_URL := postgres://postgres@127.0.0.1:5432/focusflow
 
-.PHONY: run test lint format install install-dev migrate clean
+.PHONY: run test test-env deploy-test bench lint format install install-dev migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +18,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
+# The npm tools that check the schema as client generators see it, exactly as package-lock.json
+# pins them (focusflow/tests/test_clients.py).
+node_modules/.installed: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 # Local run: debug on and SQLite unless DATABASE_URL says otherwise.
 run: export DJANGO_DEBUG ?= 1
@@ -28,9 +35,29 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py load_quotes fixtures/quotes.json
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# Chromium for the browser tests, Node.js for the client checks, PostgreSQL and Redis: started
+# or installed when missing.
+test-env:
+	@PYTHON=$(PYTHON) bash scripts/provision.sh chromium node
+
 test: export DATABASE_URL ?= $(TEST_DATABASE_URL)
-test: $(VENV)/.installed-dev lint
+test: test-env $(VENV)/.installed-dev node_modules/.installed lint
 	$(BIN)/python -m pytest
+
+# nginx in front of two gunicorn instances, PostgreSQL and Redis, checked end to end with a
+# failover, a database outage and a 3-minute soak (deploy/check). Its own database and Redis
+# database number (DEPLOY_TEST_DATABASE_URL, DEPLOY_TEST_REDIS_URL), free ports.
+deploy-test: export DEPLOY_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/focusflow_deploy_test
+deploy-test: export DEPLOY_TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
+deploy-test: $(VENV)/.installed-dev
+	@PYTHON=$(PYTHON) DATABASE_URL=$$DEPLOY_TEST_DATABASE_URL TEST_REDIS_URL=$$DEPLOY_TEST_REDIS_URL \
+		bash scripts/provision.sh nginx
+	$(BIN)/python -m deploy.check
+
+# wrk against the hot endpoints and the floor of the stack (bench/run.py); writes the table to
+# docs/performance.md. Its own database (BENCH_DATABASE_URL) and Redis database (BENCH_REDIS_URL).
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/run.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -41,4 +68,4 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache staticfiles

@@ -6,16 +6,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import psycopg2
 import pytest
+import redis
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken
 
+from focusflow.testing import TEST_REDIS_URL, SchemaConformance, UserClient
 from users.tests.factories import PASSWORD, UserFactory
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -48,9 +49,31 @@ def pytest_configure(config):
 def _fast_hasher_and_clean_cache(settings):
     # Argon2 is deliberately slow; the suite checks behaviour, not the hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # One process: rate-limit counts in the (cleared) local cache, so that query counts are
+    # those of the request itself. The shared stores have tests of their own (test_throttling).
+    settings.THROTTLE_COUNTER_STORE = "memory"
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def schema_conformance() -> SchemaConformance:
+    return SchemaConformance.of_served_schema()
+
+
+@pytest.fixture(autouse=True)
+def _answers_are_declared_by_the_schema(monkeypatch, schema_conformance):
+    """Every API answer a test sees has a status and a shape its operation declares: client
+    developers generate their code from the schema."""
+    request = Client.request
+
+    def checked_request(self, **environ):
+        response = request(self, **environ)
+        schema_conformance.check(environ["REQUEST_METHOD"], environ["PATH_INFO"], response)
+        return response
+
+    monkeypatch.setattr(Client, "request", checked_request)
 
 
 @pytest.fixture
@@ -76,24 +99,6 @@ def bob(db):
 @pytest.fixture
 def charlie(db):
     return UserFactory(email="charlie@example.com", display_name="Charlie")
-
-
-def bearer(user) -> str:
-    return f"Bearer {AccessToken.for_user(user)}"
-
-
-class UserClient(APIClient):
-    """Sends a fresh access token for its user with every request, minted at the (possibly
-    frozen) current time, so tests can move the clock without tokens expiring under them."""
-
-    def __init__(self, user, **defaults) -> None:
-        super().__init__(**defaults)
-        # The id alone, so the client keeps presenting it after the account is deleted.
-        self.token_user = SimpleNamespace(id=user.pk)
-
-    def request(self, **kwargs):
-        kwargs.setdefault("HTTP_AUTHORIZATION", bearer(self.token_user))
-        return super().request(**kwargs)
 
 
 @pytest.fixture
@@ -127,9 +132,10 @@ def live_server_env(django_db_setup, django_db_blocker) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "JWT_SIGNING_KEY": settings.JWT_SIGNING_KEY,
         "DJANGO_DEBUG": "0",
         "DJANGO_HTTPS": "0",
-        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "REDIS_URL": TEST_REDIS_URL,
         "AUTH_THROTTLE_RATE": "off",
         "DJANGO_LOG_LEVEL": "WARNING",
     }
@@ -151,6 +157,9 @@ class LiveServer:
                 str(workers),
                 "--log-level",
                 "warning",
+                # gunicorn 27 opens a control socket at one default path shared by every
+                # instance; several test servers (and other checkouts) would fight over it.
+                "--no-control-socket",
             ],
             cwd=BASE_DIR,
             env=env,
@@ -201,3 +210,19 @@ def start_live_server(live_server_env):
 def gunicorn(start_live_server) -> LiveServer:
     """One shared gunicorn (4 workers). Tests using it need django_db(transaction=True)."""
     return start_live_server()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The Django cache on a real Redis, as with several app servers."""
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    client.flushdb()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": TEST_REDIS_URL,
+            "KEY_PREFIX": "focusflow",
+        }
+    }
+    yield client
+    client.flushdb()

@@ -1,14 +1,24 @@
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils import timezone
 
 from focus_sessions import services
+from focus_sessions.exceptions import NoActiveSession
 from focus_sessions.models import FocusSession
+from focusflow.admin import UserEmailFilter, YesNoFilter, email_cell
+from focusflow.display import datetime_text, excerpt
+
+
+class PausedFilter(YesNoFilter):
+    title = "paused"
+    parameter_name = "paused"
+    yes = Q(paused_at__isnull=False)
 
 
 @admin.register(FocusSession)
 class FocusSessionAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "start_time", "end_time", "duration", "is_active", "is_paused", "label")
-    list_filter = ("is_active", ("paused_at", admin.EmptyFieldListFilter), "start_time")
+    list_display = ("start_time", "account", "duration", "state", "label_excerpt")
+    list_filter = ("is_active", PausedFilter, UserEmailFilter, "start_time")
     search_fields = ("user__email", "label")
     list_select_related = ("user",)
     date_hierarchy = "start_time"
@@ -17,6 +27,7 @@ class FocusSessionAdmin(admin.ModelAdmin):
     # Times come from the server clock through the services, never typed in by hand.
     readonly_fields = (
         "user",
+        "local_start",
         "start_time",
         "end_time",
         "is_active",
@@ -24,28 +35,62 @@ class FocusSessionAdmin(admin.ModelAdmin):
         "paused_duration",
         "focus_seconds",
         "created_at",
+        "updated_at",
+        "version",
+        "client_id",
     )
     fields = readonly_fields + ("planned_minutes", "label")
 
+    def get_queryset(self, request):
+        # The owner names the session (its email and clock): on the change and delete pages too.
+        return super().get_queryset(request).select_related("user")
+
+    # Every change goes through the services, so it is numbered for the devices' sync (and
+    # versioned) like a change made through the API; a deletion leaves its tombstone.
+    def save_model(self, request, obj, form, change) -> None:
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        services.focus_session_update(user=obj.user, session_id=obj.pk, **changes)
+
+    def delete_model(self, request, obj) -> None:
+        services.focus_session_delete(user=obj.user, session_id=obj.pk)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for session in queryset.select_related("user"):
+            self.delete_model(request, session)
+
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description="user", ordering="user__email")
+    def account(self, session: FocusSession) -> str:
+        return email_cell(session.user.email)
+
+    @admin.display(description="start, on the user's clock")
+    def local_start(self, session: FocusSession) -> str:
+        return f"{datetime_text(session.start_time, session.user.timezone)} ({session.user.timezone})"
+
+    @admin.display(description="label", ordering="label")
+    def label_excerpt(self, session: FocusSession) -> str:
+        return excerpt(session.label, 30)
 
     @admin.display(description="focus", ordering="focus_seconds")
     def duration(self, session: FocusSession) -> str:
         seconds = session.focus_duration_seconds(now=timezone.now())
         return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
-    @admin.display(boolean=True, description="paused")
-    def is_paused(self, session: FocusSession) -> bool:
-        return session.is_paused
+    @admin.display(description="state")
+    def state(self, session: FocusSession) -> str:
+        if not session.is_active:
+            return "stopped"
+        return "paused" if session.is_paused else "running"
 
     @admin.action(description="Stop the selected active sessions")
     def stop_sessions(self, request, queryset):
         stopped = 0
-        for user_id in queryset.filter(is_active=True).values_list("user_id", flat=True):
+        for session in queryset.filter(is_active=True).select_related("user"):
             try:
-                services.focus_session_stop(user=user_id)
-            except services.NoActiveSession:
+                services.focus_session_stop(user=session.user)
+            except NoActiveSession:
                 continue  # stopped by its owner meanwhile
             stopped += 1
         self.message_user(request, f"Stopped {stopped} session(s).", messages.SUCCESS)

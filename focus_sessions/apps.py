@@ -6,7 +6,16 @@ class FocusSessionsConfig(AppConfig):
     verbose_name = "Focus sessions"
 
     def ready(self) -> None:
-        from focus_sessions.selectors import focus_sessions_export
+        from focus_sessions.models import FocusSession
+        from focus_sessions.rollup import recount_days
+        from focus_sessions.selectors import focus_sessions_export_rows
+        from focus_sessions.serializers import FocusSessionSerializer
         from focusflow.export import register_export_section
+        from focusflow.sync import SyncKind, register_sync_kind
+        from users.signals import time_zone_changed
 
-        register_export_section("focus_sessions", focus_sessions_export)
+        register_export_section(
+            "focus_sessions", rows=focus_sessions_export_rows, serializer=FocusSessionSerializer
+        )
+        register_sync_kind(SyncKind(name="session", model=FocusSession, serializer=FocusSessionSerializer))
+        time_zone_changed.connect(recount_days, dispatch_uid="focus_sessions.rollup")

@@ -2,17 +2,20 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db import connection
+from django.db.models import QuerySet
 
-from focus_sessions.models import FocusSession
+from focus_sessions.models import FocusDay, FocusSession, FocusStreak
 from focusflow.dates import local_range_filter, local_today
+from focusflow.db import row_of, rows_of
+from users.models import User
 
 
 def focus_session_history(
-    *, user, first: date | None = None, last: date | None = None, is_active: bool | None = None
+    *, user: User, first: date | None = None, last: date | None = None, is_active: bool | None = None
 ) -> QuerySet[FocusSession]:
     """The user's sessions whose start falls on local days first..last (inclusive)."""
     sessions = FocusSession.objects.filter(
@@ -41,56 +44,50 @@ class FocusStats:
     longest_streak_days: int
 
 
-def _streaks(active_days: list[date], *, today: date) -> tuple[int, int]:
-    """(current, longest) runs of consecutive days, from days in ascending order. The current
-    streak ends today, or yesterday while today has no completed session yet (it is still
-    alive until midnight)."""
-    longest = run = 0
-    previous: date | None = None
-    for day in active_days:
-        run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
-        longest = max(longest, run)
-        previous = day
-    alive = previous is not None and today - previous <= timedelta(days=1)
-    return (run if alive else 0), longest
+@cache
+def _STREAKS_SQL() -> str:
+    """The longest streak's length, and the latest streak's last day and length, by index."""
+    table = connection.ops.quote_name(FocusStreak._meta.db_table)
+    latest = f"FROM {table} WHERE user_id = %s ORDER BY last DESC LIMIT 1"
+    return (
+        f"SELECT (SELECT days FROM {table} WHERE user_id = %s ORDER BY days DESC LIMIT 1), "
+        f"(SELECT last {latest}), (SELECT days {latest})"
+    )
 
 
-def focus_session_stats(*, user, days: int, now: datetime) -> FocusStats:
+def focus_session_stats(*, user: User, days: int, now: datetime) -> FocusStats:
     """Completed sessions per local day for the last `days` days (today included), with
     totals and streaks. A session counts on the local day it started, so one that runs past
-    midnight adds all its focus time to the day it began. One query, grouped by the database;
-    its size is the number of days with sessions, not the number of sessions."""
+    midnight adds all its focus time to the day it began. Read from the rollup kept by
+    `focus_sessions.rollup`: one query for the window's days and one for the longest and the
+    latest streak, by index, whatever the length of the history (plain SQL: see focusflow.db).
+    The current streak ends today, or yesterday while today has no completed session yet (it
+    is alive until midnight)."""
     zone = ZoneInfo(user.timezone)
     today = local_today(zone, now=now)
     first = today - timedelta(days=days - 1)
-    per_day = {
-        row["day"]: row
-        for row in FocusSession.objects.filter(user=user, is_active=False)
-        .annotate(day=TruncDate("start_time", tzinfo=zone))
-        .values("day")
-        .annotate(sessions=Count("id"), focus=Sum("focus_seconds"))
-        .order_by("day")
-    }
+    days_table = rows_of(FocusDay, "user_id = %s AND date >= %s AND date <= %s", [user.pk, first, today])
+    per_day = {day.date: day for day in days_table}
+    longest, latest_last, latest_days = row_of(_STREAKS_SQL(), [user.pk] * 3)
+    latest_last = FocusStreak._meta.get_field("last").to_python(latest_last)  # SQLite: text
     goal_seconds = user.daily_goal_minutes * 60 if user.daily_goal_minutes else None
     window = []
     for offset in range(days):
         day = first + timedelta(days=offset)
-        row = per_day.get(day, {"sessions": 0, "focus": 0})
-        focus = int(row["focus"] or 0)
+        counted = per_day.get(day)
+        sessions, focus = (counted.sessions, counted.focus_seconds) if counted else (0, 0)
         met = goal_seconds is not None and focus >= goal_seconds
-        window.append(DayStats(date=day, sessions=row["sessions"], focus_seconds=focus, goal_met=met))
-    current, longest = _streaks(sorted(per_day), today=today)
+        window.append(DayStats(date=day, sessions=sessions, focus_seconds=focus, goal_met=met))
+    alive = latest_last is not None and latest_last >= today - timedelta(days=1)
     return FocusStats(
         timezone=user.timezone,
         days=window,
         total_focus_seconds=sum(day.focus_seconds for day in window),
-        current_streak_days=current,
-        longest_streak_days=longest,
+        current_streak_days=latest_days if alive else 0,
+        longest_streak_days=longest or 0,
     )
 
 
-def focus_sessions_export(*, user) -> list[dict]:
-    from focus_sessions.serializers import FocusSessionSerializer
-
-    sessions = FocusSession.objects.filter(user=user).order_by("start_time", "id")
-    return FocusSessionSerializer(sessions.iterator(chunk_size=2000), many=True).data
+def focus_sessions_export_rows(*, user: User) -> QuerySet[FocusSession]:
+    """The user's sessions for the data export, oldest first."""
+    return FocusSession.objects.filter(user=user).order_by("start_time", "id")

@@ -1,157 +1,248 @@
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import exceptions, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from focus_sessions import selectors, services
+from focus_sessions.exceptions import (
+    NoActiveSession,
+    SessionAlreadyActive,
+    SessionAlreadyPaused,
+    SessionHasJournals,
+    SessionNotPaused,
+    SessionOverlap,
+)
+from focus_sessions.models import FocusSession
 from focus_sessions.serializers import (
-    ActiveSessionConflictSerializer,
+    ActionSerializer,
     FocusSessionSerializer,
     HistoryQuerySerializer,
+    LogSerializer,
+    SessionUpdateSerializer,
     StartSerializer,
     StatsQuerySerializer,
     StatsSerializer,
 )
-from focusflow.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from focusflow.errors import ClientIdConflict, VersionConflict
+from focusflow.idempotency import idempotent
 from focusflow.pagination import CursorPagination
-from focusflow.schema import UNAUTHORIZED, error, validation_error
+from focusflow.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
+from focusflow.versions import etag
+from focusflow.viewsets import APIViewSet
 
-NO_ACTIVE = error("No active session (`code`: `no_active_session`).")
-KEY_REUSED = error("The Idempotency-Key was used for a different request (`idempotency_key_reused`).")
-
-
-def _session_response(session, *, status_code: int = status.HTTP_200_OK) -> Response:
-    return Response(FocusSessionSerializer(session).data, status=status_code)
-
-
-class StartView(APIView):
-    @extend_schema(
-        summary="Start a focus session",
-        description="`start_time` is the server's clock. At most one active session per user.",
-        request=StartSerializer,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={
-            201: FocusSessionSerializer,
-            400: validation_error(
-                "`planned_minutes` not 1-720, or `label` over 100 characters; or an invalid "
-                "`Idempotency-Key` (`invalid_idempotency_key`)."
-            ),
-            401: UNAUTHORIZED,
-            409: OpenApiResponse(
-                ActiveSessionConflictSerializer,
-                description="A session is already running (`session_already_active`); it is "
-                "returned under `active_session`.",
-            ),
-            422: KEY_REUSED,
-        },
-    )
-    @idempotent
-    def post(self, request):
-        serializer = StartSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            session = services.focus_session_start(user=request.user, **serializer.validated_data)
-        except services.SessionAlreadyActive as exc:
-            running = FocusSessionSerializer(exc.session).data if exc.session else None
-            exc.extra = {"active_session": running}
-            raise
-        return _session_response(session, status_code=status.HTTP_201_CREATED)
-
-
-def _action_schema(summary: str, description: str, conflict: str | None = None):
-    responses = {
-        200: FocusSessionSerializer,
-        400: error("Invalid `Idempotency-Key` header (`invalid_idempotency_key`)."),
-        401: UNAUTHORIZED,
-        404: NO_ACTIVE,
-        422: KEY_REUSED,
-    }
-    if conflict:
-        responses[409] = error(conflict)
-    return extend_schema(
-        summary=summary,
-        description=description,
-        request=None,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses=responses,
-    )
-
-
-class StopView(APIView):
-    @_action_schema(
-        "Stop the active session",
-        "`end_time` is the server's clock; a pause in progress closes at the stop time.",
-    )
-    @idempotent
-    def post(self, request):
-        return _session_response(services.focus_session_stop(user=request.user))
-
-
-class PauseView(APIView):
-    @_action_schema(
-        "Pause the active session",
-        "Paused time does not count towards `duration_seconds`.",
-        conflict="Already paused (`session_already_paused`).",
-    )
-    @idempotent
-    def post(self, request):
-        return _session_response(services.focus_session_pause(user=request.user))
-
-
-class ResumeView(APIView):
-    @_action_schema(
-        "Resume the paused session",
-        "The pause's length is added to `paused_seconds`.",
-        conflict="Not paused (`session_not_paused`).",
-    )
-    @idempotent
-    def post(self, request):
-        return _session_response(services.focus_session_resume(user=request.user))
-
-
-class ActiveView(APIView):
-    @extend_schema(
-        summary="The active session",
-        responses={200: FocusSessionSerializer, 401: UNAUTHORIZED, 404: NO_ACTIVE},
-    )
-    def get(self, request):
-        session = services.focus_session_active(user=request.user)
-        if session is None:
-            raise services.NoActiveSession()
-        return _session_response(session)
+STALE = Carrying(VersionConflict, FocusSessionSerializer)
+CLIENT_ID_CONFLICT = Carrying(ClientIdConflict, FocusSessionSerializer)
+RETRY = OpenApiResponse(FocusSessionSerializer, description="A retry: the session this `client_id` made.")
 
 
 class HistoryPagination(CursorPagination):
     ordering = ("-start_time", "-id")
 
 
-class HistoryView(generics.ListAPIView):
+def _state_change_schema(summary: str, description: str, conflict=None):
+    """stop, pause and resume: an optional `at`, the active session back."""
+    refusals = [conflict] if conflict else []
+    responses = {
+        200: FocusSessionSerializer,
+        **errors(invalid("`at` out of bounds or out of order."), NoActiveSession, *refusals, STALE),
+    }
+    return extend_schema(
+        summary=summary,
+        description=description + " `If-Match` applies it only while the running session is at that version.",
+        request=ActionSerializer,
+        parameters=[IF_MATCH_HEADER],
+        responses=responses,
+    )
+
+
+class FocusSessionViewSet(APIViewSet):
+    """The caller's focus sessions. The seed's paths are actions of this one resource."""
+
     serializer_class = FocusSessionSerializer
-    pagination_class = HistoryPagination
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        return FocusSession.objects.filter(user=self.request.user)
+
+    def _session(self, session: FocusSession, *, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(FocusSessionSerializer(session).data, status=status_code)
+
+    def _tagged(self, session: FocusSession) -> Response:
+        """One session with its version as ETag, for `If-Match` on the next write."""
+        return Response(FocusSessionSerializer(session).data, headers={"ETag": etag(session)})
+
+    def _at(self, request):
+        serializer = ActionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data.get("at")
+
+    @extend_schema(
+        summary="Log a finished session",
+        description="A session timed on the device (offline, or forgotten and added later). "
+        "`client_id` makes a retried upload safe.",
+        request=LogSerializer,
+        responses={
+            201: FocusSessionSerializer,
+            200: RETRY,
+            **errors(
+                invalid(
+                    "Times out of bounds or out of order; `paused_seconds` not shorter than the session."
+                ),
+                SessionOverlap,
+                CLIENT_ID_CONFLICT,
+            ),
+        },
+    )
+    def create(self, request):
+        serializer = LogSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session, created = services.focus_session_log(user=request.user, **serializer.validated_data)
+        return self._session(session, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="A session",
+        description="With its version as `ETag`; `If-None-Match` with it answers 304 while unchanged.",
+        responses={
+            200: FocusSessionSerializer,
+            304: OpenApiResponse(description="Not modified: the `If-None-Match` tag is still current."),
+            **errors(exceptions.NotFound),
+        },
+        parameters=[IF_NONE_MATCH_HEADER, ETAG_HEADER],
+    )
+    def retrieve(self, request, pk: str):
+        session = self.get_object()
+        return get_conditional_response(request, etag=etag(session), response=self._tagged(session))
+
+    @extend_schema(
+        summary="Correct a session",
+        description="`label` and `planned_minutes` of any session; `start_time`, `end_time` and "
+        "`paused_seconds` of a stopped one, by the rules of a logged session (focus time and stats "
+        "follow). With `If-Match`, only while the session is at that version.",
+        request=SessionUpdateSerializer,
+        parameters=[IF_MATCH_HEADER, ETAG_HEADER],
+        responses={
+            200: FocusSessionSerializer,
+            **errors(
+                invalid("Bad values, or times of a running session (stop it first)."),
+                exceptions.NotFound,
+                SessionOverlap,
+                STALE,
+            ),
+        },
+    )
+    def partial_update(self, request, pk: str):
+        serializer = SessionUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        session = services.focus_session_update(
+            user=request.user,
+            session_id=int(pk),
+            if_match=request.headers.get("If-Match"),
+            **serializer.validated_data,
+        )
+        return self._tagged(session)
+
+    @extend_schema(
+        summary="Delete a session",
+        description="A running session may be discarded. Refused while journals are tied to it. "
+        "With `If-Match`, only while the session is at that version.",
+        request=None,
+        parameters=[IF_MATCH_HEADER],
+        responses={204: None, **errors(exceptions.NotFound, SessionHasJournals, STALE)},
+    )
+    def destroy(self, request, pk: str):
+        services.focus_session_delete(
+            user=request.user, session_id=int(pk), if_match=request.headers.get("If-Match")
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Start a focus session",
+        description="`start_time` is the server's clock, or `at` for a start sent late. At most one "
+        "active session per user, and sessions never overlap.",
+        request=StartSerializer,
+        responses={
+            201: FocusSessionSerializer,
+            200: RETRY,
+            **errors(
+                invalid("`planned_minutes` not 1-720, `label` over 100 characters, `at` out of bounds."),
+                SessionAlreadyActive,
+                SessionOverlap,
+                CLIENT_ID_CONFLICT,
+            ),
+        },
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def start(self, request):
+        serializer = StartSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session, created = services.focus_session_start(user=request.user, **serializer.validated_data)
+        return self._session(session, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @_state_change_schema(
+        "Stop the active session",
+        "`end_time` is the server's clock, or `at`; a pause in progress closes at the stop time.",
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def stop(self, request):
+        at, if_match = self._at(request), request.headers.get("If-Match")
+        return self._session(services.focus_session_stop(user=request.user, at=at, if_match=if_match))
+
+    @_state_change_schema(
+        "Pause the active session",
+        "Paused time does not count towards `duration_seconds`.",
+        conflict=SessionAlreadyPaused,
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def pause(self, request):
+        at, if_match = self._at(request), request.headers.get("If-Match")
+        return self._session(services.focus_session_pause(user=request.user, at=at, if_match=if_match))
+
+    @_state_change_schema(
+        "Resume the paused session",
+        "The pause's length is added to `paused_seconds`.",
+        conflict=SessionNotPaused,
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def resume(self, request):
+        at, if_match = self._at(request), request.headers.get("If-Match")
+        return self._session(services.focus_session_resume(user=request.user, at=at, if_match=if_match))
+
+    @extend_schema(
+        summary="The active session", responses={200: FocusSessionSerializer, **errors(NoActiveSession)}
+    )
+    @action(detail=False, methods=["get"])
+    def active(self, request):
+        session = services.focus_session_active(user=request.user)
+        if session is None:
+            raise NoActiveSession()
+        return self._session(session)
 
     @extend_schema(
         summary="Session history",
         description="The caller's sessions, newest `start_time` first. `from`/`to` are days on "
         "the user's own calendar (their `timezone`), inclusive, matched against `start_time`.",
         parameters=[HistoryQuerySerializer],
-        responses={200: FocusSessionSerializer(many=True), 400: validation_error(), 401: UNAUTHORIZED},
+        responses={200: FocusSessionSerializer(many=True), **errors(invalid())},
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        query = HistoryQuerySerializer(data=self.request.query_params)
+    @action(detail=False, methods=["get"], pagination_class=HistoryPagination)
+    def history(self, request):
+        query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return selectors.focus_session_history(
-            user=self.request.user,
+        sessions = selectors.focus_session_history(
+            user=request.user,
             first=query.validated_data.get("from"),
             last=query.validated_data.get("to"),
             is_active=query.validated_data["is_active"],
         )
+        page = self.paginate_queryset(sessions)
+        return self.get_paginated_response(FocusSessionSerializer(page, many=True).data)
 
-
-class StatsView(APIView):
     @extend_schema(
         summary="Focus statistics",
         description="Per local day for the last `days` days (oldest first, today last): completed "
@@ -160,9 +251,10 @@ class StatsView(APIView):
         "day has at least one completed session; the current streak ends today, or yesterday while "
         "today has none yet. Streaks cover the whole history, not just the window.",
         parameters=[StatsQuerySerializer],
-        responses={200: StatsSerializer, 400: validation_error(), 401: UNAUTHORIZED},
+        responses={200: StatsSerializer, **errors(invalid())},
     )
-    def get(self, request):
+    @action(detail=False, methods=["get"])
+    def stats(self, request):
         query = StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         stats = selectors.focus_session_stats(

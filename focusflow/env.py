@@ -13,6 +13,13 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _THROTTLE_RATE = re.compile(r"^[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
+# A signing key an attacker cannot guess offline from one token: as long as Django's own
+# deploy check asks for, with enough different characters that it is not `a` * 50 or a
+# placeholder sentence padded to length.
+SECRET_MIN_LENGTH = 50
+SECRET_MIN_DISTINCT_CHARACTERS = 10
+_PLACEHOLDER = re.compile(r"django-insecure|insecure|change.?me|placeholder|secret.?key.?here", re.IGNORECASE)
+
 
 class ConfigError(SystemExit):
     """Raised for a missing or malformed environment variable; exits with status 1."""
@@ -74,6 +81,22 @@ def env_time_zone(name: str, default: str) -> str:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         fail(f"{name} must be an IANA time zone such as Europe/Paris (got {value!r})")
+    return value
+
+
+def env_secret(name: str, *, fallback: str, strict: bool) -> str:
+    """A signing key. `strict` (debug off): at least SECRET_MIN_LENGTH characters, enough
+    distinct ones, not a placeholder; the key itself is never printed."""
+    value = env_str(name, fallback)
+    if strict and (
+        len(value) < SECRET_MIN_LENGTH
+        or len(set(value)) < SECRET_MIN_DISTINCT_CHARACTERS
+        or _PLACEHOLDER.search(value)
+    ):
+        fail(
+            f"{name} is too weak: use at least {SECRET_MIN_LENGTH} random characters, e.g. "
+            'python -c "import secrets; print(secrets.token_urlsafe(64))"'
+        )
     return value
 
 

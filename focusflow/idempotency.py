@@ -8,6 +8,11 @@ request (method, path or body) is a 422. Keys are per user, so users never colli
 The record is claimed, the view run and its response stored in one transaction: a concurrent
 request with the same key blocks on the unique (user, key) index until the first commits, then
 replays its response. If the first fails with a 5xx, nothing is stored and a retry runs afresh.
+
+Records keep whole response bodies, so what one user can make the store hold is capped
+(MAX_RECORDS_PER_USER, MAX_BODY_CHARS_PER_USER): storing a new record drops that user's oldest
+ones beyond either cap, whose replay window so ends early. An app retries within seconds or
+minutes; only an account sending thousands of keys a day ever meets the caps.
 """
 
 import functools
@@ -16,18 +21,23 @@ import json
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum, Window
+from django.db.models.functions import Length, RowNumber
 from django.http import HttpResponse
 from django.utils.timezone import now
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
-from rest_framework.renderers import JSONRenderer
 
-from focusflow.exceptions import DomainError
+from focusflow.errors import DomainError
 from focusflow.models import IdempotencyRecord
+from focusflow.renderers import render_json
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# Per user: a journal's answer is at most ~20,000 characters, a session's a few hundred.
+MAX_RECORDS_PER_USER = 1000
+MAX_BODY_CHARS_PER_USER = 2_000_000
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     HEADER,
@@ -92,6 +102,22 @@ def _claim(*, user, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool
         return IdempotencyRecord.objects.get(user=user, key=key), False
 
 
+def _drop_beyond_the_caps(*, user) -> None:
+    """Delete `user`'s records beyond MAX_RECORDS_PER_USER, or beyond MAX_BODY_CHARS_PER_USER
+    of bodies, newest kept first. One statement."""
+    newest_first = [F("created_at").desc(), F("pk").desc()]
+    beyond = (
+        IdempotencyRecord.objects.filter(user=user)
+        .annotate(
+            rank=Window(RowNumber(), order_by=newest_first),
+            held=Window(Sum(Length("response_body")), order_by=newest_first),
+        )
+        .filter(Q(rank__gt=MAX_RECORDS_PER_USER) | Q(held__gt=MAX_BODY_CHARS_PER_USER))
+        .values("pk")
+    )
+    IdempotencyRecord.objects.filter(pk__in=beyond).delete()
+
+
 def _as_http(status_code: int, body: str, *, replayed: bool) -> HttpResponse:
     response = HttpResponse(body, status=status_code, content_type="application/json")
     if replayed:
@@ -100,7 +126,8 @@ def _as_http(status_code: int, body: str, *, replayed: bool) -> HttpResponse:
 
 
 def idempotent(view_method):
-    """Decorate an APIView's `post` so that it honours `Idempotency-Key`."""
+    """Decorate a view's POST handler (an APIView's `post`, a viewset's action) so that it
+    honours `Idempotency-Key`. The schema documents the header and its errors for it."""
 
     @functools.wraps(view_method)
     def wrapper(view, request, *args, **kwargs):
@@ -127,13 +154,19 @@ def idempotent(view_method):
                 # Not an answer to this request but a failure around it: a retry runs afresh.
                 transaction.set_rollback(True)
                 return response
-            body = "" if response.data is None else JSONRenderer().render(response.data).decode()
+            body = "" if response.data is None else render_json(response.data).decode()
             record.status_code = response.status_code
             record.response_body = body
             record.save(update_fields=["status_code", "response_body"])
+            _drop_beyond_the_caps(user=request.user)
         return _as_http(record.status_code, body, replayed=False)
 
+    wrapper.idempotent = True
     return wrapper
+
+
+def is_idempotent(handler) -> bool:
+    return getattr(handler, "idempotent", False)
 
 
 def idempotency_records_purge(*, older_than: timedelta = IDEMPOTENCY_TTL) -> int:

@@ -3,7 +3,13 @@
 import io
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
+
+from focusflow.errors import LengthRequired
+from focusflow.exceptions import error_response
+from focusflow.parsers import RequestTooLarge
 
 
 class ChunkedBodyMiddleware:
@@ -23,16 +29,30 @@ class ChunkedBodyMiddleware:
         chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
         if chunked and not request.META.get("CONTENT_LENGTH"):
             if not request.META.get("wsgi.input_terminated"):
-                return JsonResponse(
-                    {"detail": "Send the body with a Content-Length header.", "code": "length_required"},
-                    status=411,
-                )
+                return error_response(LengthRequired())
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             body = request.META["wsgi.input"].read(limit + 1)
             if len(body) > limit:
-                return JsonResponse(
-                    {"detail": "The request body is too large.", "code": "request_too_large"}, status=413
-                )
+                return error_response(RequestTooLarge())
             request._stream = io.BytesIO(body)
             request.META["CONTENT_LENGTH"] = str(len(body))
         return self.get_response(request)
+
+
+def _admin_only(middleware_class):
+    """The same middleware, passed over for requests to /api/, which authenticate with bearer
+    tokens and use no session, login or messages: only the admin does."""
+
+    class AdminOnly(middleware_class):
+        def __call__(self, request):
+            if request.path_info.startswith("/api/"):
+                return self.get_response(request)
+            return super().__call__(request)
+
+    AdminOnly.__name__ = AdminOnly.__qualname__ = f"AdminOnly{middleware_class.__name__}"
+    return AdminOnly
+
+
+AdminSessionMiddleware = _admin_only(SessionMiddleware)
+AdminAuthenticationMiddleware = _admin_only(AuthenticationMiddleware)
+AdminMessageMiddleware = _admin_only(MessageMiddleware)

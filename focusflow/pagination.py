@@ -35,6 +35,10 @@ class CursorPagination(pagination.CursorPagination):
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
+            if parameter["name"] == self.cursor_query_param:
+                parameter["description"] = (
+                    "Opaque: which page. The `next` and `previous` links carry it; none for the first page."
+                )
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size)
                 parameter["description"] = (
@@ -42,6 +46,19 @@ class CursorPagination(pagination.CursorPagination):
                     f"are clamped to {self.max_page_size}."
                 )
         return parameters
+
+    def get_paginated_response_schema(self, schema):
+        """Both links are always there (null at either end), as full URLs that keep the query."""
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {**link, "description": "The next (older) page, or null on the last one."},
+                "previous": {**link, "description": "The previous (newer) page, or null on the first one."},
+                "results": schema,
+            },
+        }
 
     def paginate_queryset(self, queryset, request, view=None):
         self._position_field = queryset.model._meta.get_field(self.ordering[0].lstrip("-"))

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import dj_database_url
 
+from focusflow.dbconn import outage_safe_options
 from focusflow.env import (
     env_bool,
     env_int,
     env_list,
+    env_secret,
     env_str,
     env_throttle_rate,
     env_time_zone,
@@ -26,17 +28,24 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        fail("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off; set it to a long random string")
-    # Debug only: a fixed key so local tokens survive restarts. Never used with debug off.
-    SECRET_KEY = "insecure-local-development-key-only-used-when-DJANGO_DEBUG-is-on-0123456789"
+if not DEBUG and not env_str("DJANGO_SECRET_KEY"):
+    fail("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off; set it to a long random string")
+# Debug only: a fixed key so local tokens survive restarts. Never used with debug off. With
+# debug off a short or guessable key stops the process: from one token, an attacker could
+# recover it offline and sign tokens for any account.
+SECRET_KEY = env_secret(
+    "DJANGO_SECRET_KEY",
+    fallback="insecure-local-development-key-only-used-when-DJANGO_DEBUG-is-on-0123456789",
+    strict=not DEBUG,
+)
+# The JWTs' own key, so it can be rotated (logging everybody out) without touching the one
+# that protects admin sessions and password-reset links, and the other way round.
+JWT_SIGNING_KEY = env_secret("JWT_SIGNING_KEY", fallback=SECRET_KEY, strict=not DEBUG)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "focusflow.apps.AdminConfig",  # django.contrib.admin, with the site of focusflow.admin_site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,12 +68,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "focusflow.outage.DatabaseOutageMiddleware",
     "focusflow.middleware.ChunkedBodyMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, login and messages serve the admin; /api/ requests pass them by. CSRF stays
+    # as Django ships it (`check --deploy` looks for it by name); API views are exempt anyway.
+    "focusflow.middleware.AdminSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "focusflow.middleware.AdminAuthenticationMiddleware",
+    "focusflow.middleware.AdminMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -97,21 +109,23 @@ try:
 except ValueError as exc:
     fail(f"DATABASE_URL is not a database URL this project understands ({exc})")
 if _database["ENGINE"] == "django.db.backends.postgresql":
-    # Fail fast instead of hanging when the server is unreachable (the health check relies on it).
-    _database.setdefault("OPTIONS", {})["connect_timeout"] = env_int(
-        "DB_CONNECT_TIMEOUT", 5, minimum=1, maximum=60
+    # Fail fast instead of hanging when the server is unreachable (the health check relies on it)
+    # or the network under an open connection dies (focusflow/dbconn.py).
+    _database["OPTIONS"] = outage_safe_options(
+        timeout=env_int("DB_CONNECT_TIMEOUT", 5, minimum=1, maximum=60),
+        options=_database.get("OPTIONS", {}),
     )
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttle counters, daily quote) -------------------------------------------------
 
-REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
+_redis_url = env_str("REDIS_URL")
+if _redis_url:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": _redis_url,
             "KEY_PREFIX": "focusflow",
             "OPTIONS": {
                 "SOCKET_CONNECT_TIMEOUT": 2,
@@ -152,19 +166,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Login and register, per client address; None disables it.
+# Rate limits (focusflow.throttling); None disables one. Every password check (API login,
+# register, password change, account deletion, admin login), per client address and per
+# account; authenticated writes per user; data exports per user.
 AUTH_THROTTLE_RATE = env_throttle_rate("AUTH_THROTTLE_RATE", "20/minute")
+USER_WRITE_THROTTLE_RATE = env_throttle_rate("USER_WRITE_THROTTLE_RATE", "600/minute")
+EXPORT_THROTTLE_RATE = "10/hour"
+# Where the counts live, shared by every worker and server: Redis, or the database without it.
+THROTTLE_COUNTER_STORE = "redis" if _redis_url else "database"
 
+# Everything else is SimpleJWT's default (HS256, `Bearer`, claim `user_id`).
+# Rotation, blacklisting and last-login updates are done by `users.services`/`users.tokens`,
+# not by SimpleJWT's own views, so its switches for them would be read by nothing.
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15, minimum=1, maximum=24 * 60)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7, minimum=1, maximum=365)),
-    "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,
-    "UPDATE_LAST_LOGIN": True,
-    "ALGORITHM": "HS256",
-    "AUTH_HEADER_TYPES": ("Bearer",),
-    "USER_ID_FIELD": "id",
-    "USER_ID_CLAIM": "user_id",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
 }
 
 # --- API ------------------------------------------------------------------------------------
@@ -172,8 +189,9 @@ SIMPLE_JWT = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["focusflow.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["focusflow.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "focusflow.negotiation.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "focusflow.pagination.CursorPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "focusflow.exceptions.api_exception_handler",
@@ -185,6 +203,9 @@ REST_FRAMEWORK = {
 }
 
 MAX_PAGE_SIZE = 100
+
+# How long deletions stay in the sync feed; a sync cursor older than this answers 410.
+SYNC_TOMBSTONE_RETENTION = timedelta(days=env_int("SYNC_TOMBSTONE_DAYS", 30, minimum=30, maximum=3650))
 
 # Largest request body the API parses; bigger bodies get a 413 before any parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
@@ -198,14 +219,22 @@ SPECTACULAR_SETTINGS = {
         'errors are `{"<field>": ["message"]}`.'
     ),
     "VERSION": "1.0.0",
+    "CONTACT": {"name": "FocusFlow API team", "email": "api@focusflow.example"},
+    "LICENSE": {"name": "Proprietary", "url": "https://focusflow.example/legal/api-terms"},
+    # The schema is served by the API it describes: relative to where it was fetched from.
+    "SERVERS": [
+        {"url": "/", "description": "The server this schema was fetched from"},
+        {"url": "http://127.0.0.1:8000", "description": "Local development (`make run`)"},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SCHEMA_PATH_PREFIX": r"/api/",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enums stay inline, in the component that uses them (an error body's `code`, a change's
+    # `type`): generated clients name them after it, with no global enums to collide.
+    "POSTPROCESSING_HOOKS": ["focusflow.schema.default_security"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
 }
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
@@ -218,8 +247,7 @@ QUOTES_TIME_ZONE = env_time_zone("QUOTES_TIME_ZONE", "UTC")
 
 # --- HTTPS ----------------------------------------------------------------------------------
 
-HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
-if HTTPS:
+if env_bool("DJANGO_HTTPS", not DEBUG):
     SECURE_SSL_REDIRECT = True
     # Load balancers probe over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
@@ -238,6 +266,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Display formats (the admin's dates and times): focusflow/formats/en/formats.py.
+FORMAT_MODULE_PATH = "focusflow.formats"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -249,9 +279,9 @@ warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarn
 
 # --- Logging --------------------------------------------------------------------------------
 
-LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
-if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-    fail(f"DJANGO_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL (got {LOG_LEVEL!r})")
+_log_level = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
+if _log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    fail(f"DJANGO_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL (got {_log_level!r})")
 
 LOGGING = {
     "version": 1,
@@ -259,13 +289,20 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    "filters": {
+        "client_mistake_as_warning": {"()": "focusflow.log.ClientMistakeAsWarning"},
     },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_mistake_as_warning"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": _log_level},
     "loggers": {
         # Replaces Django's own debug-only console handler, which would print everything twice.
-        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django": {"handlers": ["console"], "level": _log_level, "propagate": False},
         "django.db.backends": {"level": "INFO"},
     },
 }

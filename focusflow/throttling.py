@@ -1,52 +1,269 @@
-"""Per-client-address rate limits counted atomically in the shared cache.
+"""Rate limits: one policy per kind of request, configured in one place, counted where every
+worker and app server sees the same count.
 
-DRF's SimpleRateThrottle keeps a list of timestamps and writes it back with get/set, so
-concurrent requests on several workers can overwrite each other's counts and slip past the
-limit. This throttle counts a fixed window with `cache.add` + `cache.incr`, which Redis does
-atomically, so every worker and app server shares one exact count.
+- Password checks (`AUTH_THROTTLE_RATE`): API login and register, password change, account
+  deletion, admin login and the admin's own password change. Counted per client address
+  (normalised; IPv6 by /64, which one subscriber usually holds whole) and per account (the
+  normalised email), so neither many accounts from one address nor one account from many
+  addresses gets more than the rate.
+- Authenticated writes (`USER_WRITE_THROTTLE_RATE`): per user, so one account cannot fill the
+  database at full speed.
+- The data export (`EXPORT_THROTTLE_RATE`): per user.
+
+Each limit counts fixed windows of its period (`20/minute`: calendar minutes), so a limit
+reached ends with its window: refused attempts do not extend it, and an account's password
+checks are refused at most until the end of the period after the attempts stop (no lockout
+that outlives an attack). A request refused for its address is not counted against its
+account, so one address cannot spend an account's budget beyond its own, and keeping an
+account refused takes fresh addresses every period.
+
+Counts are atomic and shared: a Redis INCR when REDIS_URL is set (the database if Redis
+fails), else an upsert in the database (`ThrottleCounter`), shared by every worker of every
+server on it. DRF's own throttles keep a list in the cache written back with get/set, which
+concurrent workers overwrite; Django's database and file caches have no atomic increment.
+`THROTTLE_COUNTER_STORE = "memory"` (the local cache) is for one process only: the tests.
 """
 
-import math
+import hashlib
+import ipaddress
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django_redis import get_redis_connection
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.throttling import BaseThrottle
+
+from focusflow.models import ThrottleCounter
+
+logger = logging.getLogger(__name__)
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class AuthRateThrottle(SimpleRateThrottle):
-    """The login/register limit, `AUTH_THROTTLE_RATE` per client address; None turns it off."""
+@dataclass(frozen=True)
+class Limit:
+    scope: str
+    setting: str  # the settings attribute holding the rate, read on each use
 
-    scope = "auth"
+    def rate(self) -> tuple[int, int] | None:
+        """(requests, seconds), or None when the setting is None (`off`)."""
+        rate = getattr(settings, self.setting)
+        if rate is None:
+            return None
+        number, period = rate.split("/")
+        return int(number), _PERIODS[period[0]]
 
-    def get_rate(self) -> str | None:
-        return settings.AUTH_THROTTLE_RATE
+    def hit(self, identity: str) -> float | None:
+        """Count one request by `identity`; the seconds until it may try again when it is
+        over the limit, else None."""
+        rate = self.rate()
+        if rate is None:
+            return None
+        allowed, period = rate
+        now = time.time()
+        key = f"{self.scope}:{hashlib.sha256(identity.encode()).hexdigest()[:32]}"
+        count, window = _count(key, window=int(now // period), period=period)
+        if count <= allowed:
+            return None
+        return max((window + 1) * period - now, 1)
 
-    def get_cache_key(self, request, view) -> str:
-        return f"throttle:{self.scope}:{self.get_ident(request)}"
+
+PASSWORD_CHECKS = Limit("password", "AUTH_THROTTLE_RATE")
+USER_WRITES = Limit("write", "USER_WRITE_THROTTLE_RATE")
+EXPORTS = Limit("export", "EXPORT_THROTTLE_RATE")
+
+
+def client_address(request) -> str:
+    """The client's address as DRF's throttles find it (REMOTE_ADDR, or the one that many
+    proxies back in X-Forwarded-For, `DJANGO_NUM_PROXIES`), in one canonical form: every
+    spelling of an IPv6 address is one client, IPv6 counts by its /64 and an IPv4-mapped
+    IPv6 address as its IPv4 address."""
+    raw = (BaseThrottle().get_ident(request) or "").strip()
+    try:
+        address = ipaddress.ip_address(raw.split("%")[0])  # without an IPv6 zone (%eth0)
+    except ValueError:
+        return raw[:100]  # not an address: counted as given
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def password_check_wait(request, *, account: str | None) -> float | None:
+    """Count one password check from this request's client and, if it is let through,
+    against `account` (a normalised email; None when there is none to name). The seconds to
+    wait when either is over AUTH_THROTTLE_RATE, else None. Every place that checks a
+    password calls this first: the API views through PasswordCheckThrottle, the admin's
+    forms directly."""
+    wait = PASSWORD_CHECKS.hit(f"address:{client_address(request)}")
+    if wait is None and account:
+        wait = PASSWORD_CHECKS.hit(f"account:{account}")
+    return wait
+
+
+def account_of_email(email) -> str | None:
+    """The account an email names, for counting: its normalised form, or None when it is not
+    a string or cannot be normalised (the request is then refused before any check)."""
+    if not isinstance(email, str):
+        return None
+    try:
+        return get_user_model().objects.normalize_email(email)
+    except ValidationError:
+        return None
+
+
+# --- DRF throttles --------------------------------------------------------------------------
+
+
+class LimitThrottle(BaseThrottle):
+    """A DRF throttle counting against one Limit. Views add these to an action with
+    `@rate_limited(...)`; the write limit is on every APIViewSet."""
+
+    limit: Limit
+    description: str  # for the schema's 429
+
+    def applies(self, request, view) -> bool:
+        return True
+
+    def counted_wait(self, request, view) -> float | None:
+        raise NotImplementedError
 
     def allow_request(self, request, view) -> bool:
-        if self.rate is None:
-            return True
-        now = self.timer()
-        window = math.floor(now / self.duration)
-        key = f"{self.get_cache_key(request, view)}:{window}"
-        self.cache.add(key, 0, timeout=self.duration + 1)
+        self._wait = self.counted_wait(request, view) if self.applies(request, view) else None
+        return self._wait is None
+
+    def wait(self) -> float | None:
+        return self._wait
+
+    @classmethod
+    def documented_for(cls, *, method: str, public: bool) -> bool:
+        return True
+
+
+class PasswordCheckThrottle(LimitThrottle):
+    """The signed-in user's account (password change, deletion), or the one the body's
+    `email` names (login, register)."""
+
+    limit = PASSWORD_CHECKS
+    description = "too many password attempts from this address or for this account"
+
+    def counted_wait(self, request, view) -> float | None:
+        if request.user.is_authenticated:
+            account = request.user.email
+        else:
+            data = request.data
+            account = account_of_email(data.get("email") if isinstance(data, dict) else None)
+        return password_check_wait(request, account=account)
+
+
+class UserWriteThrottle(LimitThrottle):
+    limit = USER_WRITES
+    description = "too many writes by this account"
+
+    def applies(self, request, view) -> bool:
+        return request.method not in SAFE_METHODS and request.user.is_authenticated
+
+    def counted_wait(self, request, view) -> float | None:
+        return USER_WRITES.hit(f"user:{request.user.pk}")
+
+    @classmethod
+    def documented_for(cls, *, method: str, public: bool) -> bool:
+        return method not in SAFE_METHODS and not public
+
+
+class ExportThrottle(LimitThrottle):
+    limit = EXPORTS
+    description = "too many exports by this account"
+
+    def counted_wait(self, request, view) -> float | None:
+        return EXPORTS.hit(f"user:{request.user.pk}")
+
+
+def rate_limited(*throttle_classes: type[LimitThrottle]):
+    """Decorate a viewset's handler (an @action, or a method mapped onto one) with the limits
+    that apply to it, on top of the write limit every APIViewSet has."""
+
+    def decorate(handler):
+        handler.rate_limits = throttle_classes
+        return handler
+
+    return decorate
+
+
+def handler_throttle_classes(handler) -> tuple[type[LimitThrottle], ...]:
+    return getattr(handler, "rate_limits", ())
+
+
+# --- Counters -------------------------------------------------------------------------------
+
+
+def _count(key: str, *, window: int, period: int) -> tuple[int, int]:
+    """Add one to `key`'s count in `window`; (the count, the window it is counted in)."""
+    store = settings.THROTTLE_COUNTER_STORE
+    if store == "redis":
         try:
-            count = self.cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            self.cache.add(key, 1, timeout=self.duration + 1)
-            count = 1
-        self._wait = (window + 1) * self.duration - now
-        # None: the cache is down (django-redis IGNORE_EXCEPTIONS). Fail open rather than
-        # lock everybody out of their account.
-        return count is None or count <= self.num_requests
-
-    def wait(self) -> float:
-        return max(self._wait, 1)
+            return _count_in_redis(key, window=window, period=period)
+        except Exception as exc:  # redis.RedisError, and django-redis' own errors around it
+            logger.warning("Rate limit: Redis failed (%s); counting in the database", exc)
+    elif store == "memory":
+        return _count_in_memory(key, window=window, period=period)
+    return _count_in_database(key, window=window, period=period)
 
 
-class LoginRateThrottle(AuthRateThrottle):
-    scope = "login"
+def _count_in_redis(key: str, *, window: int, period: int) -> tuple[int, int]:
+    name = cache.make_key(f"throttle:{key}:{window}")
+    pipeline = get_redis_connection("default").pipeline(transaction=True)
+    pipeline.incr(name)
+    pipeline.expire(name, period + 1)
+    count, _ = pipeline.execute()
+    return int(count), window
 
 
-class RegisterRateThrottle(AuthRateThrottle):
-    scope = "register"
+def _count_in_memory(key: str, *, window: int, period: int) -> tuple[int, int]:
+    name = f"throttle:{key}:{window}"
+    cache.add(name, 0, timeout=period + 1)
+    try:
+        return cache.incr(name), window
+    except ValueError:  # evicted between add and incr
+        cache.add(name, 1, timeout=period + 1)
+        return 1, window
+
+
+def _count_in_database(key: str, *, window: int, period: int) -> tuple[int, int]:
+    """One statement, atomic on PostgreSQL and SQLite: insert the count, or add one to it in
+    the same window, or start it again in a later one. A late request from a server whose
+    clock is behind is counted in the newer window, never resets it."""
+    q = connection.ops.quote_name
+    table, key_, window_, count_, expires_ = (
+        q(name) for name in (ThrottleCounter._meta.db_table, "key", "window_index", "count", "expires_at")
+    )
+    later = f"{table}.{window_} >= excluded.{window_}"  # the stored window is this one, or newer
+    expires_at = datetime.fromtimestamp((window + 1) * period, tz=UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} ({key_}, {window_}, {count_}, {expires_}) VALUES (%s, %s, 1, %s)
+            ON CONFLICT ({key_}) DO UPDATE SET
+                {count_} = CASE WHEN {later} THEN {table}.{count_} + 1 ELSE 1 END,
+                {expires_} = CASE WHEN {later} THEN {table}.{expires_} ELSE excluded.{expires_} END,
+                {window_} = CASE WHEN {later} THEN {table}.{window_} ELSE excluded.{window_} END
+            RETURNING {count_}, {window_}
+            """,
+            [key, window, expires_at],
+        )
+        count, counted_window = cursor.fetchone()
+    return count, counted_window
+
+
+def throttle_counters_purge(*, now: datetime | None = None) -> int:
+    """Delete database counters whose window has ended; returns how many went."""
+    deleted, _ = ThrottleCounter.objects.filter(expires_at__lte=now or datetime.now(tz=UTC)).delete()
+    return deleted

@@ -1,17 +1,21 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
 
 from focusflow import views
+
+router = SimpleRouter()
+router.register("sync", views.SyncViewSet, basename="sync")
 
 urlpatterns = [
     path("api/users/", include("users.urls")),
     path("api/sessions/", include("focus_sessions.urls")),
     path("api/journals/", include("journals.urls")),
     path("api/quotes/", include("quotes.urls")),
+    path("api/", include(router.urls)),
     path("api/health/", views.HealthView.as_view(), name="health"),
     path("api/schema/", views.SchemaView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/", views.DocsView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
     # Anything else under /api/ is a JSON 404, whatever DEBUG says.
     re_path(r"^api/", views.api_not_found),

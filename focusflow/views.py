@@ -3,16 +3,37 @@
 import logging
 
 from django.db import connection, transaction
-from django.http import JsonResponse
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularAPIView
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from focusflow.errors import BadRequest, CsrfFailed, Forbidden, ServerError
+from focusflow.exceptions import error_response
+from focusflow.schema import errors, invalid
+from focusflow.serializers import (
+    SYNC_DESCRIPTION,
+    HealthDownSerializer,
+    HealthSerializer,
+    SyncPageSerializer,
+    SyncQuerySerializer,
+)
+from focusflow.sync import (
+    SyncCursorExpired,
+    cursor_decode,
+    cursor_encode,
+    sync_kinds,
+    sync_page,
+    sync_position,
+)
+from focusflow.viewsets import APIViewSet
 
 logger = logging.getLogger(__name__)
 
@@ -27,16 +48,8 @@ class HealthView(APIView):
 
     @extend_schema(
         summary="Health check",
-        responses={
-            200: inline_serializer(
-                "Health",
-                {"status": serializers.CharField(), "database": serializers.CharField()},
-            ),
-            503: inline_serializer(
-                "HealthDown",
-                {"status": serializers.CharField(), "database": serializers.CharField()},
-            ),
-        },
+        operation_id="health",
+        responses={200: HealthSerializer, 503: HealthDownSerializer},
     )
     def get(self, request):
         try:
@@ -58,11 +71,113 @@ class HealthView(APIView):
         return Response({"status": "ok", "database": "ok"})
 
 
+class SyncViewSet(APIViewSet):
+    """`GET /api/sync/`: the change feed of `focusflow.sync`."""
+
+    pagination_class = None  # pages of its own, by change number: `cursor`, `limit`, `has_more`
+
+    @extend_schema(
+        summary="Changes since the last sync",
+        description=SYNC_DESCRIPTION,
+        operation_id="sync_changes",
+        parameters=[SyncQuerySerializer],
+        responses={
+            200: SyncPageSerializer,
+            **errors(
+                invalid("A cursor that is not one of ours, or another account's; a bad `limit`."),
+                SyncCursorExpired,
+            ),
+        },
+    )
+    def list(self, request):
+        query = SyncQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        now = timezone.now()
+        latest, purged = sync_position(user=request.user)
+        raw = query.validated_data.get("cursor")
+        after = (
+            cursor_decode(raw, user=request.user, now=now, purged_seq=purged, latest=latest) if raw else -1
+        )
+        page = sync_page(user=request.user, after=after, limit=query.validated_data["limit"], latest=latest)
+        shown = _show_by_kind(page.changes, now=now)
+        changes = [
+            {
+                "type": c.kind,
+                "id": c.object_id,
+                "deleted": c.deleted,
+                "data": shown.get((c.kind, c.object_id)),
+            }
+            for c in page.changes
+        ]
+        return Response(
+            {
+                "changes": changes,
+                "cursor": cursor_encode(user=request.user, seq=max(page.seq, 0), now=now),
+                "has_more": page.has_more,
+                "server_now": serializers.DateTimeField().to_representation(now),
+            }
+        )
+
+
+def _show_by_kind(changes, *, now) -> dict:
+    """Each kind's objects serialized together (its serializer's fields are built once), with
+    one clock for every running duration on the page."""
+    shown = {}
+    for kind in sync_kinds():
+        objects = [change.obj for change in changes if change.kind == kind.name and not change.deleted]
+        if objects:
+            data = kind.serializer(objects, many=True, context={"now": now}).data
+            shown.update(((kind.name, obj.pk), item) for obj, item in zip(objects, data, strict=True))
+    return shown
+
+
 class SchemaView(SpectacularAPIView):
     """The API has one version; `?version=` is ignored rather than echoed into a header."""
 
     def _get_version_parameter(self, request):
         return None
+
+
+# Everything the docs page loads comes from this server (the sidecar's Swagger UI, the init
+# script and the page style as files); data: for the icons in Swagger UI's stylesheet.
+DOCS_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """The interactive API documentation (Swagger UI)."""
+
+    # The page is HTML under a Content-Security-Policy; anything else it answers (OPTIONS, a
+    # wrong method, an error) is JSON like the rest of /api/. DRF would otherwise render those
+    # with the page's template renderer, which has no template for them: a 500.
+    template_name = "focusflow/swagger_ui.html"
+
+    def get_renderers(self):
+        if self.request.method in ("GET", "HEAD"):
+            return super().get_renderers()
+        return [JSONRenderer()]
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
+        return response
 
 
 def _is_api(request) -> bool:
@@ -72,7 +187,7 @@ def _is_api(request) -> bool:
 @csrf_exempt  # a JSON 404 for every method, not Django's HTML CSRF page
 def api_not_found(request, exception=None, **kwargs):
     """Unknown paths under /api/ answer JSON; a missing trailing slash is pointed out."""
-    detail = "Not found."
+    detail = None
     if not request.path.endswith("/"):
         try:
             match = resolve(request.path + "/")
@@ -80,12 +195,12 @@ def api_not_found(request, exception=None, **kwargs):
             match = None
         if match is not None and match.func is not api_not_found:
             detail = f"Not found. Did you mean {request.path}/ (with a trailing slash)?"
-    return JsonResponse({"detail": detail, "code": "not_found"}, status=404)
+    return error_response(exceptions.NotFound(), detail=detail)
 
 
 def csrf_failure(request, reason=""):
     if _is_api(request):
-        return JsonResponse({"detail": f"CSRF check failed: {reason}", "code": "csrf_failed"}, status=403)
+        return error_response(CsrfFailed(), detail=f"CSRF check failed: {reason}")
     return csrf.csrf_failure(request, reason=reason)
 
 
@@ -97,24 +212,17 @@ def not_found(request, exception=None):
 
 def server_error(request):
     if _is_api(request):
-        return JsonResponse(
-            {"detail": "Something went wrong on our side.", "code": "server_error"}, status=500
-        )
+        return error_response(ServerError())
     return defaults.server_error(request)
 
 
 def bad_request(request, exception=None):
     if _is_api(request):
-        return JsonResponse(
-            {"detail": "The request could not be understood.", "code": "bad_request"}, status=400
-        )
+        return error_response(BadRequest())
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception=None):
     if _is_api(request):
-        return JsonResponse(
-            {"detail": "You do not have permission to perform this action.", "code": "permission_denied"},
-            status=403,
-        )
+        return error_response(Forbidden())
     return defaults.permission_denied(request, exception)

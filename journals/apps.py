@@ -6,6 +6,10 @@ class JournalsConfig(AppConfig):
 
     def ready(self) -> None:
         from focusflow.export import register_export_section
-        from journals.selectors import journals_export
+        from focusflow.sync import SyncKind, register_sync_kind
+        from journals.models import Journal
+        from journals.selectors import journals_export_rows
+        from journals.serializers import JournalSerializer
 
-        register_export_section("journals", journals_export)
+        register_export_section("journals", rows=journals_export_rows, serializer=JournalSerializer)
+        register_sync_kind(SyncKind(name="journal", model=Journal, serializer=JournalSerializer))

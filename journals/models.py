@@ -3,13 +3,23 @@ from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
+from focusflow.display import date_text, excerpt
+
 CONTENT_MAX_LENGTH = 20_000
+CLIENT_ID_UNIQUE = "journal_client_id_unique_per_user"
+
+
+class JournalQuerySet(models.QuerySet):
+    def editable(self) -> "JournalQuerySet":
+        """Journals that may still change: a journal tied to a session is final. This and
+        `Journal.editable` are the rule's one home; services, views and admin ask them."""
+        return self.filter(session__isnull=True)
 
 
 class Journal(models.Model):
     """A reflection, written freely or about one of the author's sessions.
 
-    A journal tied to a session is final: no edit, no delete (services and admin refuse).
+    A journal tied to a session is final: no edit, no delete (see `JournalQuerySet.editable`).
     Deleting the session is refused too (RESTRICT), so a tied journal never silently turns
     into a free, editable one; deleting the account takes both. On PostgreSQL the database
     also holds that the session belongs to the journal's author (a composite foreign key,
@@ -27,6 +37,13 @@ class Journal(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
+    # What the request that created it said, to tell a retried upload from a clashing one.
+    client_fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
+    sync_seq = models.BigIntegerField(default=0, editable=False)
+
+    objects = JournalQuerySet.as_manager()
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -37,8 +54,10 @@ class Journal(models.Model):
                 models.F("id").desc(),
                 name="journal_list_idx",
             ),
+            models.Index(fields=["user", "sync_seq"], name="journal_sync_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["user", "client_id"], name=CLIENT_ID_UNIQUE),
             models.CheckConstraint(
                 condition=GreaterThan(Length("content"), 0)
                 & LessThanOrEqual(Length("content"), CONTENT_MAX_LENGTH),
@@ -47,8 +66,17 @@ class Journal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Journal {self.pk} by {self.user_id}"
+        """`alice@example.com, 2026-11-20: "Lighthouse morning, the fog…"`: the author and the
+        day on the author's calendar when the author was loaded with the journal (the admin
+        selects it), else the day in UTC; never a query of its own."""
+        text = f'"{excerpt(self.content, 40)}"'
+        if self.created_at is None:
+            return text
+        if Journal.user.is_cached(self):
+            return f"{self.user.email}, {date_text(self.created_at, self.user.timezone)}: {text}"
+        return f"{date_text(self.created_at)}: {text}"
 
     @property
     def editable(self) -> bool:
+        """The instance side of `JournalQuerySet.editable`."""
         return self.session_id is None

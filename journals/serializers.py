@@ -1,17 +1,33 @@
 from rest_framework import serializers
 
+from focusflow.fields import ClientIdField, instant
 from focusflow.query import LocalDateRangeQuerySerializer
 from journals.models import CONTENT_MAX_LENGTH, Journal
 
 
 class JournalSerializer(serializers.ModelSerializer):
+    """A journal as clients see it; the representation is written out by hand for speed, and
+    tests pin it equal to DRF's own."""
+
     editable = serializers.BooleanField(read_only=True, help_text="False when tied to a session.")
     session = serializers.IntegerField(source="session_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Journal
-        fields = ["id", "content", "session", "editable", "created_at", "updated_at"]
+        fields = ["id", "content", "session", "editable", "created_at", "updated_at", "version", "client_id"]
         read_only_fields = fields
+
+    def to_representation(self, journal: Journal) -> dict:
+        return {
+            "id": journal.pk,
+            "content": journal.content,
+            "session": journal.session_id,
+            "editable": journal.editable,
+            "created_at": instant(journal.created_at),
+            "updated_at": instant(journal.updated_at),
+            "version": journal.version,
+            "client_id": str(journal.client_id) if journal.client_id is not None else None,
+        }
 
 
 def content_field(**kwargs) -> serializers.CharField:
@@ -26,6 +42,11 @@ class JournalCreateSerializer(serializers.Serializer):
     content = content_field()
     session = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, help_text="One of your sessions' id, or null."
+    )
+    client_id = ClientIdField(
+        help_text="A UUID the device made when the user wrote it, unique per user: sending it again "
+        "with the same fields returns the stored journal (200) and changes nothing; with other "
+        "fields, a 409 `client_id_conflict`.",
     )
 
 

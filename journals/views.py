@@ -1,12 +1,16 @@
-from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from django.utils.cache import get_conditional_response
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from focusflow.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from focusflow.schema import UNAUTHORIZED, error, validation_error
+from focusflow.errors import ClientIdConflict, VersionConflict
+from focusflow.idempotency import idempotent
+from focusflow.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
+from focusflow.versions import etag, if_match_check
+from focusflow.viewsets import APIViewSet
 from journals import selectors, services
+from journals.exceptions import JournalLocked
 from journals.models import Journal
 from journals.serializers import (
     JournalCreateSerializer,
@@ -15,107 +19,134 @@ from journals.serializers import (
     JournalUpdateSerializer,
 )
 
-NOT_FOUND = error("No such journal among yours (`not_found`); another user's journal is a 404 too.")
-LOCKED = error("Tied to a session, so final (`journal_locked`).")
+STALE = Carrying(VersionConflict, JournalSerializer)
 
 
-class JournalCreateView(APIView):
-    @extend_schema(
-        summary="Write a journal",
-        request=JournalCreateSerializer,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+def _change_schema(summary: str):
+    return extend_schema(
+        summary=summary,
+        description="With `If-Match`, only while the journal is at that version.",
+        request=JournalUpdateSerializer,
+        parameters=[IF_MATCH_HEADER, ETAG_HEADER],
         responses={
-            201: JournalSerializer,
-            400: validation_error(
-                "Blank or too long content; `session` not one of your sessions; or an invalid "
-                "`Idempotency-Key` (`invalid_idempotency_key`)."
-            ),
-            401: UNAUTHORIZED,
-            422: error("The Idempotency-Key was used for a different request (`idempotency_key_reused`)."),
+            200: JournalSerializer,
+            **errors(invalid(), JournalLocked, exceptions.NotFound, STALE),
         },
     )
-    @idempotent
-    def post(self, request):
-        serializer = JournalCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        journal = services.journal_create(
-            user=request.user,
-            content=serializer.validated_data["content"],
-            session_id=serializer.validated_data.get("session"),
-        )
-        return Response(JournalSerializer(journal).data, status=status.HTTP_201_CREATED)
 
 
-class JournalListView(generics.ListAPIView):
+class JournalViewSet(APIViewSet):
+    """The caller's journals. Only the author's journals exist here: anybody else's is a 404
+    for every method."""
+
     serializer_class = JournalSerializer
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        return Journal.objects.filter(user=self.request.user)
 
     @extend_schema(
         summary="My journals",
         description="Newest first. `from`/`to` are days of creation on the user's own calendar.",
         parameters=[JournalListQuerySerializer],
-        responses={200: JournalSerializer(many=True), 400: validation_error(), 401: UNAUTHORIZED},
+        responses={200: JournalSerializer(many=True), **errors(invalid())},
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        query = JournalListQuerySerializer(data=self.request.query_params)
+    def list(self, request):
+        query = JournalListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
-        return selectors.journal_list(
-            user=self.request.user,
+        journals = selectors.journal_list(
+            user=request.user,
             session_id=filters.get("session"),
             search=filters.get("search"),
             first=filters.get("from"),
             last=filters.get("to"),
         )
+        page = self.paginate_queryset(journals)
+        return self.get_paginated_response(JournalSerializer(page, many=True).data)
 
-
-def _update_schema(summary: str):
-    return extend_schema(
-        summary=summary,
-        request=JournalUpdateSerializer,
+    @extend_schema(
+        summary="Write a journal",
+        operation_id="journals_create",
+        request=JournalCreateSerializer,
         responses={
-            200: JournalSerializer,
-            400: validation_error(),
-            401: UNAUTHORIZED,
-            403: LOCKED,
-            404: NOT_FOUND,
+            201: JournalSerializer,
+            200: OpenApiResponse(
+                JournalSerializer, description="A retry: the journal this `client_id` made."
+            ),
+            **errors(
+                invalid("Blank or too long content; `session` not one of your sessions."),
+                Carrying(ClientIdConflict, JournalSerializer),
+            ),
         },
     )
+    @action(detail=False, methods=["post"], url_path="create")
+    @idempotent
+    def create_journal(self, request):
+        serializer = JournalCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        journal, created = services.journal_create(
+            user=request.user,
+            content=serializer.validated_data["content"],
+            session_id=serializer.validated_data.get("session"),
+            client_id=serializer.validated_data.get("client_id"),
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(JournalSerializer(journal).data, status=code)
 
+    def _tagged(self, journal: Journal) -> Response:
+        """One journal with its version as ETag, for `If-Match` on the next write."""
+        return Response(JournalSerializer(journal).data, headers={"ETag": etag(journal)})
 
-class JournalDetailView(APIView):
-    """Only the author's journals exist here: anybody else's is a 404 for every method."""
+    @extend_schema(
+        summary="A journal",
+        description="With its version as `ETag`; `If-None-Match` with it answers 304 while unchanged.",
+        parameters=[IF_NONE_MATCH_HEADER, ETAG_HEADER],
+        responses={
+            200: JournalSerializer,
+            304: OpenApiResponse(description="Not modified: the `If-None-Match` tag is still current."),
+            **errors(exceptions.NotFound),
+        },
+    )
+    def retrieve(self, request, pk: str):
+        journal = self.get_object()
+        return get_conditional_response(request, etag=etag(journal), response=self._tagged(journal))
 
-    def get_object(self, pk: int) -> Journal:
-        return get_object_or_404(Journal, pk=pk, user=self.request.user)
-
-    @extend_schema(summary="A journal", responses={200: JournalSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND})
-    def get(self, request, pk: int):
-        return Response(JournalSerializer(self.get_object(pk)).data)
-
-    def _update(self, request, pk: int, *, partial: bool) -> Response:
-        journal = self.get_object(pk)
-        services.journal_check_editable(journal)  # before validation: locked, whatever the body
+    def _change(self, request, pk: str, *, partial: bool) -> Response:
+        # Locked wins over a validation error, so it is checked before the body is: a client
+        # editing a final journal must learn that it is final, not that its new text is too
+        # long (fixing the text would only lead it to the 403 next).
+        journal = services.journal_for_change(user=request.user, journal_id=int(pk))
         serializer = JournalUpdateSerializer(journal, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        journal = services.journal_update(journal=journal, content=serializer.validated_data.get("content"))
-        return Response(JournalSerializer(journal).data)
+        if "content" in serializer.validated_data:
+            journal = services.journal_update(
+                user=request.user,
+                journal_id=journal.pk,
+                content=serializer.validated_data["content"],
+                if_match=request.headers.get("If-Match"),
+            )
+        else:  # nothing to change; the precondition still holds or fails as for any write
+            if_match_check(journal, request.headers.get("If-Match"), serializer=JournalSerializer)
+        return self._tagged(journal)
 
-    @_update_schema("Rewrite a journal")
-    def put(self, request, pk: int):
-        return self._update(request, pk, partial=False)
+    @_change_schema("Rewrite a journal")
+    def update(self, request, pk: str):
+        return self._change(request, pk, partial=False)
 
-    @_update_schema("Edit a journal")
-    def patch(self, request, pk: int):
-        return self._update(request, pk, partial=True)
+    @_change_schema("Edit a journal")
+    def partial_update(self, request, pk: str):
+        return self._change(request, pk, partial=True)
 
     @extend_schema(
         summary="Delete a journal",
+        description="With `If-Match`, only while the journal is at that version.",
         request=None,
-        responses={204: None, 401: UNAUTHORIZED, 403: LOCKED, 404: NOT_FOUND},
+        parameters=[IF_MATCH_HEADER],
+        responses={204: None, **errors(JournalLocked, exceptions.NotFound, STALE)},
     )
-    def delete(self, request, pk: int):
-        services.journal_delete(journal=self.get_object(pk))
+    def destroy(self, request, pk: str):
+        services.journal_delete(
+            user=request.user, journal_id=int(pk), if_match=request.headers.get("If-Match")
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

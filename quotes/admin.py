@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 
-from quotes import services
+from quotes.calendar import quote_day
 from quotes.models import DailyQuote, Quote
+from quotes.selectors import daily_quote_forget
 
 
 def _excerpt(text: str, length: int = 80) -> str:
@@ -27,7 +28,7 @@ class QuoteAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change:
             # A wording fix of today's quote shows at once instead of at midnight.
-            services.daily_quote_forget(day=services.quote_day())
+            daily_quote_forget(day=quote_day())
 
     @admin.display(description="text", ordering="text")
     def excerpt(self, quote: Quote) -> str:

@@ -1,9 +1,10 @@
-from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from quotes import views
 
 app_name = "quotes"
 
-urlpatterns = [
-    path("today/", views.TodayQuoteView.as_view(), name="today"),
-]
+router = SimpleRouter()
+router.register("", views.QuoteViewSet, basename="quotes")
+
+urlpatterns = router.urls

@@ -1,15 +1,19 @@
 import hashlib
 import json
 
-from django.http import HttpResponseNotModified
-from django.utils.http import http_date, parse_etags
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from focusflow.schema import UNAUTHORIZED, error
-from quotes import services
+from focusflow.db import database_answers
+from focusflow.schema import errors
+from focusflow.viewsets import APIViewSet
+from quotes.calendar import quote_day, quote_day_end, seconds_left_in_day
+from quotes.selectors import daily_quote_payload
 from quotes.serializers import TodayQuoteSerializer
+from quotes.services import NoQuotes
 
 
 def _etag(data: dict) -> str:
@@ -18,13 +22,7 @@ def _etag(data: dict) -> str:
     return f'"{data["date"]}-{data["id"]}-{digest}"'
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
-    """If-None-Match uses the weak comparison: W/"x" matches "x"."""
-    tags = parse_etags(if_none_match)
-    return "*" in tags or etag in {tag.removeprefix("W/") for tag in tags}
-
-
-class TodayQuoteView(APIView):
+class QuoteViewSet(APIViewSet):
     @extend_schema(
         summary="Quote of the day",
         description=(
@@ -59,22 +57,22 @@ class TodayQuoteView(APIView):
         responses={
             200: TodayQuoteSerializer,
             304: OpenApiResponse(description="Not modified: the `If-None-Match` tag is still current."),
-            401: UNAUTHORIZED,
-            404: error("No quotes are loaded (`code`: `no_quotes`)."),
+            **errors(NoQuotes),
         },
     )
-    def get(self, request):
-        day = services.quote_day()
-        data = TodayQuoteSerializer(services.daily_quote_payload(day=day)).data
+    @action(detail=False, methods=["get"])
+    def today(self, request):
+        database_answers()
+        day = quote_day()
+        data = TodayQuoteSerializer(daily_quote_payload(day=day)).data
         etag = _etag(data)
-        headers = {
-            "ETag": etag,
-            "Cache-Control": f"private, max-age={services.seconds_left_in_day(day=day)}",
-            "Expires": http_date(services.quote_day_end(day=day).timestamp()),
-        }
-        if _matches(request.headers.get("If-None-Match", ""), etag):
-            response = HttpResponseNotModified()
-            for name, value in headers.items():
-                response[name] = value
-            return response
-        return Response(data, headers=headers)
+        response = Response(
+            data,
+            headers={
+                "ETag": etag,
+                "Cache-Control": f"private, max-age={seconds_left_in_day(day=day)}",
+                "Expires": http_date(quote_day_end(day=day).timestamp()),
+            },
+        )
+        # Django's If-None-Match handling (weak comparison, `*`); a 304 keeps the caching headers.
+        return get_conditional_response(request, etag=etag, response=response)

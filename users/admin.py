@@ -1,46 +1,153 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.models import Group
+from django.db.models import Q
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from focusflow.admin import ReadOnlyAdmin, UserEmailFilter, YesNoFilter, email_cell
+from focusflow.sync import sync_seq_next
+from users import services
+from users.emails import normalize_email
 from users.models import User
+from users.services import PROFILE_FIELDS
+from users.signals import time_zone_changed
+
+# Admins are superusers; nothing grants rights through groups, so they are not offered.
+admin.site.unregister(Group)
+
+
+class EmailAddressFormField(forms.EmailField):
+    """Normalised (users.emails) before it is validated and checked for uniqueness, so a
+    look-alike of an existing address is "already exists", not a second account."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_email(value) if value else value
 
 
 class EmailUserCreationForm(UserCreationForm):
     class Meta:
         model = User
         fields = ("email",)
+        field_classes = {"email": EmailAddressFormField}
 
 
 class EmailUserChangeForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+        field_classes = {"email": EmailAddressFormField}
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    """Email-based: there is no username."""
+    """Email-based: there is no username. No groups or per-user permissions either: nothing in
+    FocusFlow grants rights through them (staff who administer are superusers)."""
 
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     ordering = ("-date_joined",)
-    list_display = (
-        "email",
-        "display_name",
-        "timezone",
-        "daily_goal_minutes",
-        "is_active",
-        "is_staff",
-        "date_joined",
-    )
+    list_display = ("account", "last_login", "date_joined", "is_active")
+    list_editable = ("is_active",)
     list_filter = ("is_active", "is_staff", "is_superuser", "date_joined")
     search_fields = ("email", "display_name")
     readonly_fields = ("date_joined", "last_login")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("display_name", "timezone", "daily_goal_minutes")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
-    filter_horizontal = ("groups", "user_permissions")
+    filter_horizontal = ()
+    actions = ["deactivate"]
+
+    @admin.display(description="email address", ordering="email")
+    def account(self, user: User) -> str:
+        return email_cell(user.email)
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and set(form.changed_data) & set(PROFILE_FIELDS):
+            # Numbered for the devices' sync, like a change made through the API (the admin's
+            # change view runs in one transaction, so the number goes with the change).
+            sync_seq_next(user=obj, profile=True)
+        if change and "timezone" in form.changed_data:
+            time_zone_changed.send(sender=User, user=obj)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.user_deactivate(user=obj)  # unticking "active" is a deactivation too
+
+    @admin.action(description="Deactivate selected accounts", permissions=["change"])
+    def deactivate(self, request, queryset) -> None:
+        count = 0
+        for user in queryset.filter(is_active=True):
+            if user.pk == request.user.pk:
+                self.message_user(request, "Your own account stays active.", messages.WARNING)
+                continue
+            services.user_deactivate(user=user)
+            count += 1
+        self.message_user(
+            request,
+            f"Deactivated {count} account(s): they can no longer log in, and their tokens are refused.",
+            messages.SUCCESS,
+        )
+
+
+# SimpleJWT's token blacklist: a record the token code writes (`users.tokens`), for reading
+# only. Its own admin lets staff add, edit and delete rows; these replace it.
+admin.site.unregister(OutstandingToken)
+admin.site.unregister(BlacklistedToken)
+
+
+class BlacklistedFilter(YesNoFilter):
+    title = "blacklisted"
+    parameter_name = "blacklisted"
+    yes = Q(blacklistedtoken__isnull=False)
+
+
+@admin.register(OutstandingToken)
+class OutstandingTokenAdmin(ReadOnlyAdmin):
+    """Every refresh token issued. The token itself stays out of sight: until it expires or
+    is blacklisted it is a working credential."""
+
+    list_display = ("created_at", "account", "expires_at", "blacklisted")
+    list_select_related = ("user", "blacklistedtoken")
+    list_filter = (BlacklistedFilter, UserEmailFilter)
+    search_fields = ("=jti",)
+    ordering = ("-created_at",)
+    fields = ("jti", "user", "created_at", "expires_at")
+
+    @admin.display(description="user", ordering="user__email")
+    def account(self, token: OutstandingToken) -> str:
+        return email_cell(token.user.email if token.user else None)
+
+    @admin.display(boolean=True, description="blacklisted")
+    def blacklisted(self, token: OutstandingToken) -> bool:
+        return hasattr(token, "blacklistedtoken")
+
+
+class BlacklistedTokenUserFilter(UserEmailFilter):
+    user_field = "token__user"
+
+
+@admin.register(BlacklistedToken)
+class BlacklistedTokenAdmin(ReadOnlyAdmin):
+    """Refresh tokens spent by a refresh or a logout, which can never be used again."""
+
+    list_display = ("blacklisted_at", "account", "expires_at")
+    list_select_related = ("token__user",)
+    list_filter = (BlacklistedTokenUserFilter,)
+    search_fields = ("=token__jti",)
+    ordering = ("-blacklisted_at",)
+    fields = ("token", "blacklisted_at")
+
+    @admin.display(description="user", ordering="token__user__email")
+    def account(self, blacklisted: BlacklistedToken) -> str:
+        user = blacklisted.token.user
+        return email_cell(user.email if user else None)
+
+    @admin.display(description="expires at", ordering="token__expires_at")
+    def expires_at(self, blacklisted: BlacklistedToken):
+        return blacklisted.token.expires_at

@@ -1,27 +1,30 @@
-"""SimpleJWT's authentication, made total: no claim in a signed token can cause a 500.
+"""SimpleJWT's authentication, made total and revocable.
 
-Tokens are signed with our key, so odd claims only come from someone holding it (or from a
-future bug of ours); they still get a 401, never a crash or a login as a coerced user id.
+Total: no claim in a signed token can cause a 500. Tokens are signed with our key, so odd
+claims only come from someone holding it (or from a future bug of ours); they still get a
+401, never a crash or a login as a coerced user id.
+
+Revocable: the account and whether the token's login was revoked are read in one query
+(users.tokens.token_holder, in place of SimpleJWT's user lookup), or with a shared cache from
+it, invalidated exactly on every change (users.auth_state); users.tokens decides whether the
+token still speaks for the account, so logout, a password change, deactivation and deletion
+lock its access tokens out at once.
 """
+
+import time
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import Token
 
+from users.auth_state import authenticated_holder
+from users.tokens import is_user_id, token_family, token_refusal
 
-def is_user_id(value) -> bool:
-    """A positive id, as SimpleJWT writes it (a decimal string) or as an int; not a bool,
-    a float or anything Django would coerce into some other account's id."""
-    if type(value) is int:
-        return value > 0
-    return (
-        isinstance(value, str)
-        and value.isascii()
-        and value.isdigit()
-        and 0 < len(value) < 19
-        and int(value) > 0
-    )
+# Access tokens this process has verified, by their text: (expiry, token).
+_verified: dict[bytes, tuple[float, Token]] = {}
+_VERIFIED_MAX = 10_000
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -33,15 +36,30 @@ class JWTAuthentication(authentication.JWTAuthentication):
         return super().get_raw_token(header)
 
     def get_validated_token(self, raw_token):
+        """A token this process already verified is not verified again (an app polls with the
+        same one for minutes); its expiry is compared on every request, and whether it is
+        revoked is decided afresh every time (get_user)."""
+        known = _verified.get(raw_token)
+        if known is not None and known[0] > time.time():
+            return known[1]
         try:
-            return super().get_validated_token(raw_token)
+            token = super().get_validated_token(raw_token)
         except (OverflowError, ValueError, TypeError):
             raise InvalidToken("Token contained no recognizable user identification") from None
+        if len(_verified) >= _VERIFIED_MAX:
+            _verified.clear()  # bounded; the next requests verify again
+        _verified[raw_token] = (token["exp"], token)
+        return token
 
     def get_user(self, validated_token):
-        if not is_user_id(validated_token.get(api_settings.USER_ID_CLAIM)):
+        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
+        family = token_family(validated_token)
+        if not is_user_id(user_id) or family is None:
             raise InvalidToken("Token contained no recognizable user identification")
-        return super().get_user(validated_token)
+        holder = authenticated_holder(user_id=int(user_id), family=family)
+        if refusal := token_refusal(validated_token, holder):
+            raise refusal
+        return holder.user
 
 
 class JWTAuthenticationScheme(SimpleJWTScheme):

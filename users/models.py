@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -5,19 +6,29 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 
 from focusflow.validators import validate_time_zone
+from users.emails import InvalidEmail, normalize_email
+
+# The daily goal, in minutes: at least one, at most a whole day.
+DAILY_GOAL_MIN_MINUTES, DAILY_GOAL_MAX_MINUTES = 1, 24 * 60
 
 
-def normalize_email(email: str) -> str:
-    """The whole address, lower-cased: `A@x.io` and `a@x.io` are one account."""
-    return email.strip().lower()
+SYNC_COUNTERS = frozenset({"sync_seq", "profile_seq", "sync_purged_seq"})
 
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return normalize_email(email or "")
+
     def filter_by_email(self, email: str) -> models.QuerySet:
-        """Case-insensitive: addresses are stored normalised, so an exact, indexed match."""
-        return self.filter(email=normalize_email(email))
+        """Addresses are stored normalised, so an exact, indexed match; an address that cannot
+        be normalised matches no account."""
+        try:
+            return self.filter(email=normalize_email(email))
+        except InvalidEmail:
+            return self.none()
 
     def get_by_natural_key(self, email: str):
         return self.filter_by_email(email).get()
@@ -41,8 +52,8 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """An account. The email is the login; there is no username."""
 
-    # Stored lower-cased (see save()); the functional constraint below also holds it
-    # case-insensitively for rows written any other way.
+    # Stored normalised (users.emails; see clean() and save()); the functional constraint below
+    # also holds it case-insensitively for rows written any other way.
     email = models.EmailField("email address", max_length=254, unique=True)
     display_name = models.CharField(max_length=100, blank=True, default="")
     timezone = models.CharField(
@@ -52,11 +63,20 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="IANA time zone; stats and date filters use it.",
     )
     daily_goal_minutes = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(DAILY_GOAL_MIN_MINUTES), MaxValueValidator(DAILY_GOAL_MAX_MINUTES)],
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)
+    # The account's change counter (`focusflow.sync`): every change to its sessions, journals
+    # and profile takes the next number, under this row's lock. `profile_seq` is the number of
+    # the latest profile change (0: never changed, so every first sync includes it).
+    sync_seq = models.BigIntegerField(default=0, editable=False)
+    profile_seq = models.BigIntegerField(default=0, editable=False)
+    # Tombstones up to this number have been purged: older sync cursors are refused (410).
+    sync_purged_seq = models.BigIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -69,7 +89,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
             models.CheckConstraint(
                 condition=models.Q(daily_goal_minutes__isnull=True)
-                | models.Q(daily_goal_minutes__gte=1, daily_goal_minutes__lte=1440),
+                | models.Q(
+                    daily_goal_minutes__gte=DAILY_GOAL_MIN_MINUTES,
+                    daily_goal_minutes__lte=DAILY_GOAL_MAX_MINUTES,
+                ),
                 name="user_daily_goal_1_to_1440",
             ),
         ]
@@ -77,6 +100,46 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def clean(self) -> None:
+        # Instead of AbstractBaseUser's NFKC of the username: the whole normalisation, with its
+        # error on the email field of the admin's forms.
+        try:
+            self.email = normalize_email(self.email)
+        except InvalidEmail as exc:
+            raise InvalidEmail({"email": exc.error_list}) from None
+
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # The sync counters move only by their own statements (`focusflow.sync`), under the
+            # row's lock: a full save from an instance read earlier (the admin's form,
+            # `changepassword`) must not write an older number back over a newer one.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in SYNC_COUNTERS
+            ]
         super().save(*args, **kwargs)
+
+
+class RevokedTokenFamily(models.Model):
+    """Every token of one login (a family: the refresh token issued at login, every one
+    rotated from it and every access token they issued), revoked at once by logout or by the
+    reuse of an already rotated refresh token (users.tokens). Authentication asks whether the
+    presented token's family is here in the same query that reads the account."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    family = models.CharField(max_length=255, help_text="The jti of the login's first refresh token.")
+    revoked_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField(
+        db_index=True, help_text="No token of the family is valid after it; then the row can go."
+    )
+
+    class Meta:
+        constraints = [
+            # Also the index the per-request lookup (user, family) uses.
+            models.UniqueConstraint(fields=["user", "family"], name="revoked_token_family_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family} (user {self.user_id})"

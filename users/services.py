@@ -1,34 +1,26 @@
-"""Account rules: registration, tokens, profile, password, deletion."""
+"""Account rules: registration, login, profile, password, deletion. Token plumbing lives in
+`users.tokens`."""
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils.timezone import now
-from rest_framework import exceptions, status
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.utils import datetime_from_epoch
+from rest_framework import exceptions
 
-from users.authentication import is_user_id
-from users.models import User, normalize_email
-from users.tokens import refresh_token_for, token_version_matches
+from focusflow.sync import sync_seq_next
+from users.emails import normalize_email
+from users.models import User
+from users.signals import time_zone_changed
+from users.tokens import refresh_token_for, refresh_token_logout, refresh_token_rotate
 
 EMAIL_TAKEN = "A user with this email already exists."
-JTI_MAX_LENGTH = 255  # OutstandingToken.jti
+PROFILE_FIELDS = ("display_name", "timezone", "daily_goal_minutes")
 
 
 class InvalidCredentials(exceptions.AuthenticationFailed):
-    status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = "Incorrect email or password."
     default_code = "invalid_credentials"
-
-
-class InvalidRefreshToken(exceptions.AuthenticationFailed):
-    status_code = status.HTTP_401_UNAUTHORIZED
-    default_detail = "The refresh token is invalid, expired or revoked."
-    default_code = "token_not_valid"
 
 
 def user_register(*, email: str, password: str, display_name: str = "", timezone: str = "UTC") -> User:
@@ -50,94 +42,54 @@ def user_register(*, email: str, password: str, display_name: str = "", timezone
         raise exceptions.ValidationError({"email": [EMAIL_TAKEN]}) from None
 
 
-def auth_tokens_for(*, user: User) -> dict[str, str]:
-    refresh = refresh_token_for(user)
+def _token_pair(refresh) -> dict[str, str]:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-def auth_login(*, request, email: str, password: str) -> dict[str, str]:
+def auth_tokens_for(*, user: User) -> dict[str, str]:
+    """A new login: the first tokens of a new family."""
+    return _token_pair(refresh_token_for(user))
+
+
+def auth_login(*, request: HttpRequest, email: str, password: str) -> dict[str, str]:
     """Unknown email, wrong password and inactive account all get the same 401.
 
     Django's ModelBackend runs the hasher even for an unknown email, so the answer takes as
     long either way and does not reveal which addresses have accounts.
     """
-    user = authenticate(request, email=normalize_email(email), password=password)
+    user = authenticate(request, email=email, password=password)  # the manager normalises it
     if user is None:
         raise InvalidCredentials()
     User.objects.filter(pk=user.pk).update(last_login=now())
     return auth_tokens_for(user=user)
 
 
-def _verified_refresh(raw: str) -> RefreshToken:
-    """Signature, expiry, type and blacklist checked; any failure is a 401 (odd claims in a
-    validly signed token too, rather than a crash)."""
-    try:
-        token = RefreshToken(raw)
-        datetime_from_epoch(token["exp"])
-    except (TokenError, KeyError, OverflowError, ValueError, TypeError) as exc:
-        raise InvalidRefreshToken(str(exc) if isinstance(exc, TokenError) else None) from None
-    jti = token.get(api_settings.JTI_CLAIM)
-    if not isinstance(jti, str) or not 0 < len(jti) <= JTI_MAX_LENGTH:
-        raise InvalidRefreshToken()
-    if not is_user_id(token.get(api_settings.USER_ID_CLAIM)):
-        raise InvalidRefreshToken()
-    return token
-
-
-def _token_user(token: RefreshToken) -> User:
-    """The token's account if it still exists, is active and has not revoked the token."""
-    user_id = int(token[api_settings.USER_ID_CLAIM])
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        raise InvalidRefreshToken("No active account found for the given token.")
-    if not token_version_matches(token, user):
-        raise InvalidRefreshToken("The refresh token was revoked by a password change.")
-    return user
-
-
-def _blacklist(token: RefreshToken, *, user: User | None) -> bool:
-    """Blacklist the token; False when it already was (a concurrent use won the race)."""
-    outstanding, _ = OutstandingToken.objects.get_or_create(
-        jti=token[api_settings.JTI_CLAIM],
-        defaults={
-            "user": user,
-            "token": str(token),
-            "created_at": token.current_time,
-            "expires_at": datetime_from_epoch(token["exp"]),
-        },
-    )
-    _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
-    return created
-
-
 def auth_refresh(*, raw_refresh: str) -> dict[str, str]:
-    """Rotate: the presented refresh token is spent and a new pair is issued.
-
-    Two concurrent refreshes with one token: exactly one gets new tokens, the other a 401.
-    """
-    token = _verified_refresh(raw_refresh)
-    user = _token_user(token)
-    with transaction.atomic():
-        if not _blacklist(token, user=user):
-            raise InvalidRefreshToken("Token is blacklisted")
-        return auth_tokens_for(user=user)
+    """Rotate: the presented refresh token is spent and the next pair of its family issued, in
+    one transaction. A refresh token used twice (two concurrent refreshes included) is a 401
+    and revokes its whole family, the pair its first use issued included."""
+    return _token_pair(refresh_token_rotate(raw_refresh))
 
 
 def auth_logout(*, raw_refresh: str) -> None:
-    token = _verified_refresh(raw_refresh)
-    user = _token_user(token)  # a deleted account's or revoked token is a bad token: 401
-    with transaction.atomic():
-        if not _blacklist(token, user=user):
-            raise InvalidRefreshToken("Token is blacklisted")
+    """This login's tokens stop working at once, its access tokens included; the account's
+    other logins (other devices) go on. A deleted account's or a revoked token is a 401."""
+    refresh_token_logout(raw_refresh)
 
 
 def user_update(*, user: User, **fields) -> User:
-    allowed = {"display_name", "timezone", "daily_goal_minutes"}
-    changed = [name for name in fields if name in allowed]
-    for name in changed:
-        setattr(user, name, fields[name])
-    if changed:
+    """Change the profile fields given (anything else is ignored). A real change takes the
+    account's next change number, so the other devices' sync picks the profile up."""
+    changed = [name for name in PROFILE_FIELDS if name in fields and fields[name] != getattr(user, name)]
+    if not changed:
+        return user
+    with transaction.atomic():
+        user.profile_seq = sync_seq_next(user=user, profile=True)
+        for name in changed:
+            setattr(user, name, fields[name])
         user.save(update_fields=changed)
+        if "timezone" in changed:
+            time_zone_changed.send(sender=User, user=user)
     return user
 
 
@@ -156,17 +108,18 @@ def _require_password(user: User, password: str, *, field: str) -> None:
 
 
 def user_change_password(*, user: User, current_password: str, new_password: str) -> None:
-    """Set the new password and revoke every refresh token issued before it."""
+    """Set the new password and revoke every token issued before it, on every device, the
+    access token of this very request included (users.tokens: the token version)."""
     _require_password(user, current_password, field="current_password")
     if problems := password_problems(new_password, user=user):
         raise exceptions.ValidationError({"new_password": problems})
-    user.set_password(new_password)  # a new hash: earlier refresh tokens no longer match it
+    user.set_password(new_password)  # a new hash: earlier tokens no longer match it
     user.save(update_fields=["password"])
 
 
 def user_delete(*, user: User, password: str) -> None:
-    """The account, its sessions and its journals go; its access tokens stop working at once
-    (authentication looks the account up on every request)."""
+    """The account, its sessions and its journals go; its tokens stop working at once
+    (authentication reads the account on every request: users.tokens.token_refusal)."""
     _require_password(user, password, field="password")
     with transaction.atomic():
         # Lock the account first: a session or journal written from another device meanwhile
@@ -174,3 +127,12 @@ def user_delete(*, user: User, password: str) -> None:
         # foreign-key check at commit.
         User.objects.select_for_update().filter(pk=user.pk).first()
         user.delete()
+
+
+def user_deactivate(*, user: User) -> User:
+    """The account can no longer log in, and its tokens stop working: authentication and
+    token refresh refuse an inactive account. Every deactivation (the admin's action, its
+    form, its list) ends here, and saves with `save()` so `post_save` receivers see it."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return user

@@ -1,15 +1,11 @@
-from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from users import views
 
 app_name = "users"
 
-urlpatterns = [
-    path("register/", views.RegisterView.as_view(), name="register"),
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("token/refresh/", views.TokenRefreshView.as_view(), name="token-refresh"),
-    path("logout/", views.LogoutView.as_view(), name="logout"),
-    path("me/", views.MeView.as_view(), name="me"),
-    path("me/password/", views.PasswordChangeView.as_view(), name="password"),
-    path("me/export/", views.ExportView.as_view(), name="export"),
-]
+router = SimpleRouter()
+router.register("", views.AuthViewSet, basename="auth")
+router.register("", views.MeViewSet, basename="me")
+
+urlpatterns = router.urls

@@ -1,16 +1,13 @@
 """Races for real: threads with their own PostgreSQL connections, and concurrent HTTP requests
 to gunicorn with 4 worker processes (as several app servers would)."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 import requests
-from django.db import connection
 
-from conftest import bearer
 from focus_sessions import services
+from focus_sessions.exceptions import SessionAlreadyActive
 from focus_sessions.models import FocusSession
+from focusflow.testing import all_at_once, bearer
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,42 +15,28 @@ pytestmark = pytest.mark.django_db(transaction=True)
 N = 16
 
 
-def _all_at_once(work, n: int = N) -> list:
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        barrier.wait()
-        try:
-            return work(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
-
-
 def test_concurrent_starts_in_threads_leave_one_active_session():
     user = UserFactory()
 
     def start(_):
         try:
-            return services.focus_session_start(user=user).pk
-        except services.SessionAlreadyActive as exc:
+            return services.focus_session_start(user=user)[0].pk
+        except SessionAlreadyActive as exc:
             return ("conflict", exc.session.pk)
 
-    outcomes = _all_at_once(start)
+    outcomes = all_at_once(start, N)
     winners = [o for o in outcomes if not isinstance(o, tuple)]
     assert len(winners) == 1
     assert {o[1] for o in outcomes if isinstance(o, tuple)} == {winners[0]}
-    assert FocusSession.objects.filter(user=user, is_active=True).count() == 1
+    assert list(FocusSession.objects.filter(user=user).values_list("pk", flat=True)) == winners
 
 
 @pytest.mark.live
 def test_concurrent_starts_over_http_get_one_201_and_409s_naming_the_winner(gunicorn):
     user = UserFactory()
     headers = {"Authorization": bearer(user)}
-    responses = _all_at_once(
-        lambda _: requests.post(f"{gunicorn.url}/api/sessions/start/", headers=headers, timeout=30)
+    responses = all_at_once(
+        lambda _: requests.post(f"{gunicorn.url}/api/sessions/start/", headers=headers, timeout=30), N
     )
     codes = sorted(r.status_code for r in responses)
     assert codes == [201] + [409] * (N - 1)
@@ -70,23 +53,27 @@ def test_concurrent_stops_over_http_stop_the_session_exactly_once(gunicorn):
     user = UserFactory()
     services.focus_session_start(user=user)
     headers = {"Authorization": bearer(user)}
-    responses = _all_at_once(
-        lambda _: requests.post(f"{gunicorn.url}/api/sessions/stop/", headers=headers, timeout=30)
+    responses = all_at_once(
+        lambda _: requests.post(f"{gunicorn.url}/api/sessions/stop/", headers=headers, timeout=30), N
     )
     assert sorted(r.status_code for r in responses) == [200] + [404] * (N - 1)
+    assert {r.json()["code"] for r in responses if r.status_code == 404} == {"no_active_session"}
+    stopped = next(r.json() for r in responses if r.status_code == 200)
     session = FocusSession.objects.get(user=user)
-    assert not session.is_active
-    assert session.end_time is not None
+    # The one stop that won is the one that was stored: no later stop moved the end time.
+    assert stopped["end_time"] == session.end_time.isoformat().replace("+00:00", "Z")
+    assert stopped["duration_seconds"] == session.focus_seconds
 
 
 @pytest.mark.live
 def test_concurrent_retries_with_one_key_do_the_work_once(gunicorn):
     user = UserFactory()
     headers = {"Authorization": bearer(user), "Idempotency-Key": "one-tap"}
-    responses = _all_at_once(
+    responses = all_at_once(
         lambda _: requests.post(
             f"{gunicorn.url}/api/sessions/start/", json={"label": "tap"}, headers=headers, timeout=30
-        )
+        ),
+        N,
     )
     assert {r.status_code for r in responses} == {201}
     assert len({r.content for r in responses}) == 1
@@ -99,13 +86,19 @@ def test_pause_resume_races_never_corrupt_the_session(gunicorn):
     services.focus_session_start(user=user)
     headers = {"Authorization": bearer(user)}
     paths = ["pause", "resume"]
-    responses = _all_at_once(
-        lambda i: requests.post(f"{gunicorn.url}/api/sessions/{paths[i % 2]}/", headers=headers, timeout=30)
+    responses = all_at_once(
+        lambda i: requests.post(f"{gunicorn.url}/api/sessions/{paths[i % 2]}/", headers=headers, timeout=30),
+        N,
     )
     assert {r.status_code for r in responses} <= {200, 409}
+    # Serialized by the row lock, the successful pauses and resumes alternate, starting with a
+    # pause: as many resumes as pauses, or one pause more and the session left paused.
+    pauses = sum(1 for i, r in enumerate(responses) if r.status_code == 200 and paths[i % 2] == "pause")
+    resumes = sum(1 for i, r in enumerate(responses) if r.status_code == 200 and paths[i % 2] == "resume")
+    assert pauses >= 1
+    assert pauses - resumes in (0, 1)
     session = FocusSession.objects.get(user=user)
-    assert session.is_active
-    assert session.paused_duration.total_seconds() >= 0
+    assert session.is_paused == (pauses == resumes + 1)
 
 
 @pytest.mark.live
@@ -128,6 +121,7 @@ def test_starts_racing_stops_from_two_devices_never_get_anything_but_201_or_409(
             session.post(f"{gunicorn.url}/api/sessions/stop/", headers=headers, timeout=30)
         return codes
 
-    codes = [code for device_codes in _all_at_once(device, n=8) for code in device_codes]
+    codes = [code for device_codes in all_at_once(device, 8) for code in device_codes]
     assert set(codes) <= {201, 409}
-    assert FocusSession.objects.filter(user=user, is_active=True).count() <= 1
+    # Every 201 made exactly one session and no 409 made one.
+    assert FocusSession.objects.filter(user=user).count() == codes.count(201)

@@ -1,34 +1,29 @@
 """The rules of a session, on the service layer and in the database's constraints."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.db import IntegrityError, transaction
 
 from focus_sessions import services
 from focus_sessions.models import FocusSession
 from focus_sessions.tests.factories import FocusSessionFactory
+from focusflow.testing import T0, at
 
 pytestmark = pytest.mark.django_db
-
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-def at(minutes: float):
-    return time_machine.travel(T0 + timedelta(minutes=minutes), tick=False)
 
 
 def test_start_uses_the_server_clock(alice):
     with at(0):
-        session = services.focus_session_start(user=alice, planned_minutes=25, label="Essay")
+        session, created = services.focus_session_start(user=alice, planned_minutes=25, label="Essay")
+    assert created
     assert session.start_time == T0
     assert session.is_active and session.end_time is None
     assert (session.planned_minutes, session.label) == (25, "Essay")
 
 
 def test_a_second_start_raises_with_the_running_session(alice):
-    first = services.focus_session_start(user=alice)
+    first, _ = services.focus_session_start(user=alice)
     with pytest.raises(services.SessionAlreadyActive) as raised:
         services.focus_session_start(user=alice)
     assert raised.value.session == first

@@ -136,3 +136,30 @@ def test_deleting_the_account_deletes_its_records(alice_client, password):
     post(alice_client, START)
     alice_client.delete("/api/users/me/", {"password": password})
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_one_user_can_make_the_store_hold_only_so_many_records(alice_client, bob_client, monkeypatch):
+    monkeypatch.setattr("focusflow.idempotency.MAX_RECORDS_PER_USER", 3)
+    post(bob_client, PAUSE, key="bobs")
+    for i in range(5):
+        post(alice_client, PAUSE, key=f"k{i}")
+    assert set(
+        IdempotencyRecord.objects.filter(user__email="alice@example.com").values_list("key", flat=True)
+    ) == {
+        "k2",
+        "k3",
+        "k4",
+    }
+    assert IdempotencyRecord.objects.filter(key="bobs").exists()  # per user
+    alice_client.post(START)
+    assert post(alice_client, PAUSE, key="k0").status_code == 200  # dropped: runs afresh
+
+
+def test_one_user_can_make_the_store_hold_only_so_many_characters(alice_client, monkeypatch):
+    monkeypatch.setattr("focusflow.idempotency.MAX_BODY_CHARS_PER_USER", 50_000)
+    for i in range(4):
+        response = post(alice_client, "/api/journals/create/", {"content": "x" * 19_000}, key=f"j{i}")
+        assert response.status_code == 201
+    kept = IdempotencyRecord.objects.order_by("created_at").values_list("key", flat=True)
+    assert list(kept) == ["j2", "j3"]
+    assert sum(len(r.response_body) for r in IdempotencyRecord.objects.all()) <= 50_000

@@ -9,7 +9,10 @@ import pytest
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
-@pytest.mark.parametrize("module", ["focusflow.exceptions", "focusflow.parsers", "focusflow.schema"])
+@pytest.mark.parametrize(
+    "module",
+    ["focusflow.errors", "focusflow.exceptions", "focusflow.outage", "focusflow.parsers", "focusflow.schema"],
+)
 def test_a_shared_module_imports_cleanly_on_its_own(module):
     # A fresh interpreter: inside the suite DRF is already loaded and would hide an import cycle.
     code = f"import django; django.setup(); import {module}"

@@ -6,8 +6,8 @@ import json
 import pytest
 import requests
 
-from conftest import bearer
 from focus_sessions.models import FocusSession
+from focusflow.testing import bearer
 from users.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]

@@ -12,7 +12,8 @@ STRONG_KEY = "k3y-" + "".join(chr(97 + (i * 7) % 26) for i in range(60))
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JWT_", "AUTH_", "QUOTES_"))}
+    ours = ("DJANGO_", "JWT_", "AUTH_", "USER_", "QUOTES_", "SYNC_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
@@ -33,14 +34,66 @@ def test_debug_off_without_a_secret_key_stops_with_one_line_naming_the_variable(
 
 
 @pytest.mark.parametrize(
+    "weak",
+    [
+        "changeme",
+        "a" * 64,
+        "0123456789" * 3,
+        "ab" * 40,  # long, but two characters
+        "django-insecure-" + STRONG_KEY,
+        "please-change-me-" + STRONG_KEY,
+    ],
+)
+@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"])
+def test_debug_off_with_a_weak_signing_key_stops_with_one_line_that_does_not_print_it(name, weak):
+    result = manage("check", **{"DJANGO_SECRET_KEY": STRONG_KEY, name: weak, "DJANGO_DEBUG": "0"})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert name in lines[0]
+    assert weak not in lines[0]
+
+
+def test_debug_on_accepts_a_short_key_for_local_runs():
+    result = manage("check", DJANGO_SECRET_KEY="changeme", DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+
+
+def test_jwts_are_signed_with_their_own_key_which_defaults_to_the_secret_key():
+    jwt_key = "jwt-" + STRONG_KEY[::-1]
+    code = (
+        "import jwt; from rest_framework_simplejwt.tokens import AccessToken;"
+        "token = str(AccessToken());"
+        "print(*(bool(jwt.decode(token, k, algorithms=['HS256'])) for k in {keys}))"
+    )
+    own = manage(
+        "shell", "--no-imports", "-c", code.format(keys=repr([jwt_key])),
+        DJANGO_SECRET_KEY=STRONG_KEY, JWT_SIGNING_KEY=jwt_key, DJANGO_DEBUG="0",
+    )  # fmt: skip
+    assert own.stdout.split() == ["True"], own.stderr
+    wrong = manage(
+        "shell", "--no-imports", "-c", code.format(keys=repr([STRONG_KEY])),
+        DJANGO_SECRET_KEY=STRONG_KEY, JWT_SIGNING_KEY=jwt_key, DJANGO_DEBUG="0",
+    )  # fmt: skip
+    assert "InvalidSignatureError" in wrong.stderr
+    default = manage(
+        "shell", "--no-imports", "-c", code.format(keys=repr([STRONG_KEY])),
+        DJANGO_SECRET_KEY=STRONG_KEY, DJANGO_DEBUG="0",
+    )  # fmt: skip
+    assert default.stdout.split() == ["True"], default.stderr
+
+
+@pytest.mark.parametrize(
     ("name", "value"),
     [
         ("DJANGO_DEBUG", "maybe"),
         ("JWT_ACCESS_MINUTES", "soon"),
         ("JWT_REFRESH_DAYS", "0"),
         ("AUTH_THROTTLE_RATE", "lots"),
+        ("USER_WRITE_THROTTLE_RATE", "10/fortnight"),
         ("QUOTES_TIME_ZONE", "Mars/Base"),
         ("DATABASE_URL", "nonsense://x"),
+        ("SYNC_TOMBSTONE_DAYS", "7"),
     ],
 )
 def test_a_malformed_variable_is_named_in_a_one_line_error(name, value):
@@ -78,7 +131,8 @@ def test_settings_read_the_configuration_table():
     code = (
         "from django.conf import settings as s;"
         "print(s.SIMPLE_JWT['ACCESS_TOKEN_LIFETIME'].total_seconds(),"
-        " s.SIMPLE_JWT['REFRESH_TOKEN_LIFETIME'].days, s.AUTH_THROTTLE_RATE, s.QUOTES_TIME_ZONE,"
+        " s.SIMPLE_JWT['REFRESH_TOKEN_LIFETIME'].days, s.AUTH_THROTTLE_RATE, s.USER_WRITE_THROTTLE_RATE,"
+        " s.THROTTLE_COUNTER_STORE, s.QUOTES_TIME_ZONE,"
         " s.CORS_ALLOWED_ORIGINS, s.ALLOWED_HOSTS, s.CACHES['default']['BACKEND'],"
         " s.DATABASES['default']['ENGINE'], s.DATABASES['default']['CONN_HEALTH_CHECKS'])"
     )
@@ -93,6 +147,7 @@ def test_settings_read_the_configuration_table():
         JWT_ACCESS_MINUTES="5",
         JWT_REFRESH_DAYS="30",
         AUTH_THROTTLE_RATE="off",
+        USER_WRITE_THROTTLE_RATE="100/second",
         QUOTES_TIME_ZONE="Asia/Tokyo",
         CORS_ALLOWED_ORIGINS="https://a.example, https://b.example",
         DJANGO_ALLOWED_HOSTS="api.example",
@@ -103,6 +158,8 @@ def test_settings_read_the_configuration_table():
         "300.0",
         "30",
         "None",
+        "100/second",
+        "redis",
         "Asia/Tokyo",
         "['https://a.example',",
         "'https://b.example']",
@@ -111,6 +168,15 @@ def test_settings_read_the_configuration_table():
         "django.db.backends.postgresql",
         "True",
     ], result.stderr
+
+
+def test_rate_limits_default_to_the_contract_and_count_in_the_database_without_redis():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.AUTH_THROTTLE_RATE, s.USER_WRITE_THROTTLE_RATE, s.THROTTLE_COUNTER_STORE)"
+    )
+    result = manage("shell", "--no-imports", "-c", code, DJANGO_SECRET_KEY=STRONG_KEY, REDIS_URL="")
+    assert result.stdout.split() == ["20/minute", "600/minute", "database"], result.stderr
 
 
 def test_without_database_url_a_local_run_uses_sqlite():

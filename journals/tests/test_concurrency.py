@@ -1,32 +1,15 @@
 """Races over real HTTP (gunicorn, 4 workers): edits against deletes, writes against the
 deletion of the account itself. The loser hears 404 or 401, never a 500."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-import requests
 
-from conftest import bearer
+from focusflow.testing import bearer, send_all_at_once
 from journals.models import Journal
 from journals.tests.factories import JournalFactory
 from users.models import User
 from users.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
-
-
-def _all_at_once(calls: list[tuple[str, str, dict]]) -> list[requests.Response]:
-    """Send (method, url, requests kwargs) calls together, released by one barrier."""
-    barrier = threading.Barrier(len(calls))
-
-    def send(call):
-        method, url, kwargs = call
-        barrier.wait()
-        return requests.request(method, url, timeout=30, **kwargs)
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(send, calls))
 
 
 def test_edits_racing_deletes_of_one_journal_get_200_204_or_404(gunicorn):
@@ -36,7 +19,7 @@ def test_edits_racing_deletes_of_one_journal_get_200_204_or_404(gunicorn):
         url = f"{gunicorn.url}/api/journals/{JournalFactory(user=user).pk}/"
         edit = ("PATCH", url, {"json": {"content": "edited"}, "headers": headers})
         delete = ("DELETE", url, {"headers": headers})
-        responses = _all_at_once([edit] * 3 + [delete] * 3)
+        responses = send_all_at_once([edit] * 3 + [delete] * 3)
         assert {r.status_code for r in responses[:3]} <= {200, 404}
         assert sorted(r.status_code for r in responses[3:]) == [204, 404, 404]
     assert not Journal.objects.exists()
@@ -58,7 +41,7 @@ def test_writes_racing_the_deletion_of_their_account_never_answer_500(gunicorn, 
                 ("POST", f"{api}/sessions/start/", {"headers": keyed}),
                 ("PATCH", f"{api}/users/me/", {"json": {"display_name": "y"}, "headers": headers}),
             ]
-        responses = _all_at_once(calls)
+        responses = send_all_at_once(calls)
         assert responses[0].status_code == 204
         assert all(r.status_code < 500 for r in responses), [(r.status_code, r.text) for r in responses]
         assert not User.objects.filter(pk=user.pk).exists()

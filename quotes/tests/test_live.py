@@ -6,7 +6,7 @@ import pytest
 import redis
 import requests
 
-from conftest import bearer
+from focusflow.testing import bearer
 from quotes.models import DailyQuote
 from quotes.tests.factories import QuoteFactory
 from users.tests.factories import UserFactory

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError
 
 from quotes.models import Quote
-from quotes.services import quotes_load
+from quotes.storing import quotes_load
 from quotes.tests.factories import QuoteFactory
 
 pytestmark = pytest.mark.django_db

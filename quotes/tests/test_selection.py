@@ -7,11 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.db import connection
 
+from focusflow.testing import all_at_once
 from quotes import services
+from quotes.calendar import quote_day, seconds_left_in_day
 from quotes.models import DailyQuote, Quote
-from quotes.services import NoQuotes, daily_quote_for, daily_quote_payload
+from quotes.selectors import daily_quote_payload
+from quotes.services import NoQuotes, daily_quote_for
 from quotes.tests.factories import QuoteFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,7 +199,7 @@ def test_the_cached_payload_expires_when_the_day_ends():
 def test_the_day_follows_quotes_time_zone(settings, zone, utc, expected):
     settings.QUOTES_TIME_ZONE = zone
     with time_machine.travel(utc.replace(tzinfo=UTC), tick=False):
-        assert services.quote_day() == expected
+        assert quote_day() == expected
 
 
 @pytest.mark.parametrize(
@@ -217,32 +219,10 @@ def test_the_day_follows_quotes_time_zone(settings, zone, utc, expected):
 def test_seconds_left_in_the_day_end_at_local_midnight(settings, zone, utc, day, seconds):
     settings.QUOTES_TIME_ZONE = zone
     with time_machine.travel(utc.replace(tzinfo=UTC), tick=False):
-        assert services.seconds_left_in_day(day=day) == seconds
+        assert seconds_left_in_day(day=day) == seconds
 
 
 # --- Races ----------------------------------------------------------------------------------
-
-
-def _race(count: int, target) -> list:
-    """Run `target()` in `count` threads, each on its own database connection."""
-    results: list = [None] * count
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            results[index] = target()
-        except BaseException as exc:  # reported by the test below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,), name=f"racer-{n}") for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not errors, errors
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
@@ -259,7 +239,7 @@ def test_concurrent_first_requests_agree_and_record_the_day_once(monkeypatch):
         return picked
 
     monkeypatch.setattr(services, "_pick", pick_then_wait)
-    results = _race(racers, lambda: daily_quote_for(day=START).quote_id)
+    results = all_at_once(lambda _: daily_quote_for(day=START).quote_id, racers)
     assert len(set(results)) == 1
     assert list(DailyQuote.objects.values_list("date", "quote_id")) == [(START, results[0])]
 
@@ -270,13 +250,17 @@ def test_when_app_servers_pick_different_quotes_at_once_the_database_decides(mon
     quotes = QuoteFactory.create_batch(6)
     racers = 6
     all_picked = threading.Barrier(racers, timeout=10)
+    racer = threading.local()
 
     def divergent_pick(*, day):
-        index = int(threading.current_thread().name.split("-")[1])
         all_picked.wait()
-        return 1, quotes[index].pk
+        return 1, quotes[racer.index].pk
+
+    def first_request(index: int) -> int:
+        racer.index = index
+        return daily_quote_for(day=START).quote_id
 
     monkeypatch.setattr(services, "_pick", divergent_pick)
-    results = _race(racers, lambda: daily_quote_for(day=START).quote_id)
+    results = all_at_once(first_request, racers)
     assert DailyQuote.objects.count() == 1
     assert results == [DailyQuote.objects.get().quote_id] * racers

@@ -1,9 +1,17 @@
 """Django admin for accounts: email-based, searchable, filterable."""
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from focusflow.testing import T0, changelist_rows
+from users import services
 from users.models import User
+from users.services import auth_tokens_for
 from users.tests.factories import UserFactory
+from users.tokens import refresh_token_for, refresh_token_logout
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +45,116 @@ def test_the_change_form_validates_the_time_zone(admin_client):
     )  # fmt: skip
     assert response.status_code == 200  # the form again, with the error
     assert b"Unknown time zone" in response.content
+
+
+LIST = "/admin/users/user/"
+
+
+def test_the_user_list_shows_last_login_to_the_second_and_an_active_toggle(admin_client, alice):
+    User.objects.filter(pk=alice.pk).update(last_login=T0, date_joined=T0 - timedelta(days=30))
+    page = admin_client.get(LIST, {"q": "alice"})
+    [row] = changelist_rows(page)
+    assert row[1:4] == ["alice@example.com", "2026-11-20 09:00:00 UTC", "2026-10-21 09:00:00 UTC"]
+    assert 'name="form-0-is_active"' in page.content.decode()
+    assert "display_name" not in page.context["cl"].list_display
+
+
+def test_a_long_email_is_cut_in_the_list_and_whole_on_hover(admin_client):
+    UserFactory(email="maximilian.alexander.worthington@university.example.org")
+    page = admin_client.get(LIST, {"q": "maximilian"})
+    [row] = changelist_rows(page)
+    assert row[1] == "maximilian.alexander.worthingto…"
+    assert 'title="maximilian.alexander.worthington@university.example.org"' in page.content.decode()
+
+
+def _formset(users, **changes) -> dict[str, str]:
+    """The list's "active" formset as the admin posts it, with `changes` ({user: active})."""
+    data = {"form-TOTAL_FORMS": str(len(users)), "form-INITIAL_FORMS": str(len(users)), "_save": "Save"}
+    for i, user in enumerate(users):
+        data[f"form-{i}-id"] = str(user.pk)
+        if changes.get(user.email, user.is_active):
+            data[f"form-{i}-is_active"] = "on"
+    return data
+
+
+def test_unticking_active_in_the_list_deactivates_through_the_service(admin_client, alice, bob, monkeypatch):
+    deactivated = []
+    real = services.user_deactivate
+
+    def spy(*, user):
+        deactivated.append(user.email)
+        return real(user=user)
+
+    monkeypatch.setattr(services, "user_deactivate", spy)
+    shown = list(admin_client.get(LIST, {"q": "example.com"}).context["cl"].result_list)
+    response = admin_client.post(f"{LIST}?q=example.com", _formset(shown, **{"alice@example.com": False}))
+    assert response.status_code == 302
+    assert deactivated == ["alice@example.com"]
+    assert list(User.objects.filter(is_active=False).values_list("email", flat=True)) == ["alice@example.com"]
+
+
+def test_the_deactivate_action_locks_accounts_and_their_tokens_out(admin_client, alice, bob, client_for):
+    tokens = auth_tokens_for(user=alice)
+    response = admin_client.post(LIST, {"action": "deactivate", "_selected_action": [alice.pk]}, follow=True)
+    assert "Deactivated 1 account(s)" in response.content.decode()
+    alice.refresh_from_db()
+    bob.refresh_from_db()
+    assert (alice.is_active, bob.is_active) == (False, True)
+    assert client_for(alice).get("/api/users/me/").status_code == 401
+    assert APIClient().post("/api/users/token/refresh/", {"refresh": tokens["refresh"]}).status_code == 401
+    assert client_for(bob).get("/api/users/me/").status_code == 200
+
+
+def test_the_deactivate_action_spares_the_admin_who_runs_it(admin_client, admin_user, alice):
+    response = admin_client.post(
+        LIST, {"action": "deactivate", "_selected_action": [alice.pk, admin_user.pk]}, follow=True
+    )
+    assert "Your own account stays active." in response.content.decode()
+    assert list(User.objects.filter(is_active=False).values_list("email", flat=True)) == ["alice@example.com"]
+
+
+def test_the_user_form_offers_no_groups_or_permissions(admin_client, alice):
+    form = admin_client.get(f"{LIST}{alice.pk}/change/").context["adminform"].form
+    assert "groups" not in form.fields
+    assert "user_permissions" not in form.fields
+    assert {"is_active", "is_staff", "is_superuser"} <= set(form.fields)
+
+
+def test_the_token_blacklist_can_be_read_but_not_written(admin_client, alice):
+    refresh = refresh_token_for(alice)
+    spent = refresh_token_for(alice)
+    refresh_token_logout(str(spent))
+    outstanding = OutstandingToken.objects.get(jti=refresh["jti"])
+    blacklisted = BlacklistedToken.objects.get()
+    for path, obj in [("outstandingtoken", outstanding), ("blacklistedtoken", blacklisted)]:
+        base = f"/admin/token_blacklist/{path}/"
+        listing = admin_client.get(base)
+        assert listing.status_code == 200
+        assert "alice@example.com" in listing.content.decode()
+        assert not listing.context["cl"].model_admin.get_actions(listing.wsgi_request)
+        view = admin_client.get(f"{base}{obj.pk}/change/")
+        assert view.status_code == 200
+        assert str(refresh) not in view.content.decode()  # a live credential is never shown
+        assert str(spent) not in view.content.decode()
+        assert admin_client.get(f"{base}add/").status_code == 403
+        assert admin_client.post(f"{base}{obj.pk}/change/", {}).status_code == 403
+        assert admin_client.post(f"{base}{obj.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert OutstandingToken.objects.count() == 2
+    assert BlacklistedToken.objects.count() == 1
+
+
+def _users_shown(admin_client, path: str, **filters) -> list[str]:
+    # No actions on these lists, so no selection column: the user is the second cell.
+    return [row[1] for row in changelist_rows(admin_client.get(f"/admin/token_blacklist/{path}/", filters))]
+
+
+def test_the_token_lists_filter_by_blacklisted_and_by_email(admin_client, alice, bob):
+    refresh_token_for(alice)
+    refresh_token_logout(str(refresh_token_for(bob)))
+    assert _users_shown(admin_client, "outstandingtoken", blacklisted="yes") == ["bob@example.com"]
+    assert _users_shown(admin_client, "outstandingtoken", blacklisted="no") == ["alice@example.com"]
+    assert _users_shown(admin_client, "outstandingtoken", user_email="alice@example.com") == [
+        "alice@example.com"
+    ]
+    assert _users_shown(admin_client, "blacklistedtoken", user_email="bob@example.com") == ["bob@example.com"]
+    assert _users_shown(admin_client, "blacklistedtoken", user_email="alice@example.com") == []

@@ -9,9 +9,10 @@ import time_machine
 from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken
 
+from focusflow.testing import T0, bearer
 from users.models import User
 from users.tests.factories import PASSWORD, UserFactory
-from users.tokens import refresh_token_for
+from users.tokens import refresh_token_for, token_version
 
 pytestmark = pytest.mark.django_db
 
@@ -197,12 +198,14 @@ def test_refresh_rotates_and_blacklists_the_old_token(api_client, alice):
     fresh = response.json()
     assert set(fresh) == {"access", "refresh"}
     assert fresh["refresh"] != tokens["refresh"]
+    again = api_client.post(REFRESH, {"refresh": fresh["refresh"]})
+    assert again.status_code == 200
 
     reused = api_client.post(REFRESH, {"refresh": tokens["refresh"]})
     assert reused.status_code == 401
     assert reused.json()["code"] == "token_not_valid"
-
-    assert api_client.post(REFRESH, {"refresh": fresh["refresh"]}).status_code == 200
+    # A reuse revokes the whole family (test_revocation), the latest pair included.
+    assert api_client.post(REFRESH, {"refresh": again.json()["refresh"]}).status_code == 401
 
 
 def test_refresh_with_an_access_token_is_a_401(api_client, alice):
@@ -348,18 +351,20 @@ def test_auth_endpoints_answer_429_with_retry_after_once_over_the_configured_lim
 
 def test_throttling_counts_per_client_address(api_client, settings):
     settings.AUTH_THROTTLE_RATE = "2/minute"
+    for i in range(2):
+        api_client.post(LOGIN, {"email": f"a{i}@example.com", "password": "x"}, REMOTE_ADDR="10.0.0.1")
     body = {"email": "someone@example.com", "password": "wrong-password-1"}
-    for _ in range(2):
-        api_client.post(LOGIN, body, REMOTE_ADDR="10.0.0.1")
     assert api_client.post(LOGIN, body, REMOTE_ADDR="10.0.0.1").status_code == 429
     assert api_client.post(LOGIN, body, REMOTE_ADDR="10.0.0.2").status_code == 401
 
 
 def test_a_forged_x_forwarded_for_does_not_dodge_the_limit(api_client, settings):
     settings.AUTH_THROTTLE_RATE = "2/minute"
-    body = {"email": "someone@example.com", "password": "wrong-password-1"}
     codes = [
-        api_client.post(LOGIN, body, HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code for i in range(3)
+        api_client.post(
+            LOGIN, {"email": f"a{i}@example.com", "password": "x"}, HTTP_X_FORWARDED_FOR=f"203.0.113.{i}"
+        ).status_code
+        for i in range(3)
     ]
     assert codes[-1] == 429
 
@@ -406,14 +411,20 @@ def test_an_access_token_with_odd_claims_is_a_401_never_a_500_or_a_coerced_login
 )
 @pytest.mark.parametrize("path", [REFRESH, LOGOUT])
 def test_a_refresh_token_with_odd_claims_is_a_401_never_a_500(api_client, claims, path):
-    UserFactory(pk=1)
-    token = _signed(token_type="refresh", tv=0, **claims)
+    user = UserFactory(pk=1)
+    # A current token version: the odd claim is the only thing wrong with the token.
+    token = _signed(token_type="refresh", tv=token_version(user), **claims)
     assert api_client.post(path, {"refresh": token}).status_code == 401
 
 
-def test_the_bearer_scheme_is_case_insensitive(api_client, alice):
-    from conftest import bearer
+def test_a_well_formed_signed_refresh_token_is_accepted(api_client):
+    """The control for the test above: the same token without the odd claim works."""
+    user = UserFactory(pk=1)
+    token = _signed(token_type="refresh", tv=token_version(user))
+    assert api_client.post(REFRESH, {"refresh": token}).status_code == 200
 
+
+def test_the_bearer_scheme_is_case_insensitive(api_client, alice):
     token = bearer(alice).split()[1]
     for scheme in ("bearer", "BEARER", "Bearer"):
         api_client.credentials(HTTP_AUTHORIZATION=f"{scheme} {token}")
@@ -425,3 +436,16 @@ def test_register_refuses_zone_files_that_are_not_places(api_client, zone):
     response = register(api_client, email="tz@example.com", timezone=zone)
     assert response.status_code == 400
     assert "timezone" in response.json()
+
+
+def test_a_token_verified_before_still_expires_on_time(api_client, alice, settings):
+    """Verified tokens are remembered per process; their expiry is still checked every time."""
+    with time_machine.travel(T0, tick=False):
+        api_client.credentials(HTTP_AUTHORIZATION=bearer(alice))
+        assert api_client.get(ME).status_code == 200  # verified, and remembered
+    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    with time_machine.travel(T0 + lifetime - timedelta(seconds=1), tick=False):
+        assert api_client.get(ME).status_code == 200
+    with time_machine.travel(T0 + lifetime + timedelta(seconds=1), tick=False):
+        response = api_client.get(ME)
+    assert (response.status_code, response.json()["code"]) == (401, "token_not_valid")

@@ -5,10 +5,9 @@ import threading
 import pytest
 from django.db import connection
 from django.db.models.signals import pre_delete
-from rest_framework.exceptions import AuthenticationFailed
 
-from focus_sessions import services as sessions
 from focus_sessions.models import FocusSession
+from focusflow.testing import UserClient
 from users import services
 from users.models import User
 from users.tests.factories import PASSWORD, UserFactory
@@ -17,15 +16,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_session_started_during_the_deletion_loses_with_a_401_and_the_deletion_completes():
+    """The start's insert waits on the account lock, then fails its foreign key at commit:
+    the device hears what its next request would hear anyway, a 401."""
     user = UserFactory()
     outcome: dict = {}
 
     def start_from_another_device():
         try:
-            sessions.focus_session_start(user=user)
-            outcome["result"] = "started"
-        except AuthenticationFailed as exc:
-            outcome["result"] = exc.get_codes()
+            response = UserClient(user).post("/api/sessions/start/")
+            outcome["result"] = (response.status_code, response.json()["code"])
         finally:
             connection.close()
 
@@ -45,4 +44,4 @@ def test_a_session_started_during_the_deletion_loses_with_a_401_and_the_deletion
     outcome["thread"].join(timeout=10)
     assert not User.objects.filter(pk=user.pk).exists()
     assert not FocusSession.objects.exists()
-    assert outcome["result"] == "user_not_found"
+    assert outcome["result"] == (401, "user_not_found")

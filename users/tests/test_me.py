@@ -2,6 +2,10 @@
 
 import pytest
 
+from focus_sessions.tests.factories import FocusSessionFactory
+from focusflow.testing import streamed_json
+from journals.tests.factories import JournalFactory
+from users.export import BATCH_ROWS
 from users.models import User
 from users.tests.factories import PASSWORD
 
@@ -17,7 +21,8 @@ REFRESH = "/api/users/token/refresh/"
 def test_me_returns_the_callers_profile_in_one_query_after_auth(
     alice_client, alice, django_assert_num_queries
 ):
-    with django_assert_num_queries(1):  # the user lookup of JWT authentication
+    # the user lookup of JWT authentication; then the profile as stored now
+    with django_assert_num_queries(2):
         response = alice_client.get(ME)
     assert response.status_code == 200
     assert response.json() == {
@@ -53,15 +58,29 @@ def test_patch_me_can_clear_the_daily_goal(alice_client, alice):
     assert alice_client.patch(ME, {"daily_goal_minutes": None}).json()["daily_goal_minutes"] is None
 
 
-def test_patch_me_cannot_change_email_id_or_staff_status(alice_client, alice):
+def test_patch_me_cannot_change_email_id_or_staff_status(alice_client, alice, bob):
+    joined = alice.date_joined
     response = alice_client.patch(
-        ME, {"email": "evil@example.com", "id": 999, "is_staff": True, "date_joined": "2000-01-01T00:00:00Z"}
+        ME,
+        {
+            "display_name": "Al",
+            "email": "evil@example.com",
+            "id": bob.pk,
+            "is_staff": True,
+            "date_joined": "2000-01-01T00:00:00Z",
+        },
     )
     assert response.status_code == 200
+    assert (response.json()["id"], response.json()["email"]) == (alice.pk, "alice@example.com")
     alice.refresh_from_db()
-    assert alice.email == "alice@example.com"
-    assert not alice.is_staff
-    assert alice.pk != 999
+    assert (alice.display_name, alice.email, alice.is_staff, alice.date_joined) == (
+        "Al",
+        "alice@example.com",
+        False,
+        joined,
+    )
+    bob.refresh_from_db()  # naming bob's id changed bob in no way
+    assert (bob.display_name, bob.email) == ("Bob", "bob@example.com")
 
 
 @pytest.mark.parametrize(
@@ -158,7 +177,8 @@ def test_delete_me_without_the_right_password_is_a_400_and_keeps_the_account(ali
 
 
 def test_bob_cannot_delete_alice(bob_client, alice, bob):
-    bob_client.delete(ME, {"password": PASSWORD})
+    # There is no way to name another account: bob's request deletes bob, and only bob.
+    assert bob_client.delete(ME, {"password": PASSWORD, "id": alice.pk}).status_code == 204
     assert User.objects.filter(pk=alice.pk).exists()
     assert not User.objects.filter(pk=bob.pk).exists()
 
@@ -169,10 +189,24 @@ def test_bob_cannot_delete_alice(bob_client, alice, bob):
 def test_export_returns_the_profile_as_one_json_document(alice_client, alice):
     response = alice_client.get(EXPORT)
     assert response.status_code == 200
-    body = response.json()
+    body = streamed_json(response)
     assert body["user"]["email"] == "alice@example.com"
     assert "exported_at" in body
+    assert body["focus_sessions"] == body["journals"] == []
     assert "attachment" in response["Content-Disposition"]
+
+
+def test_export_streams_every_row_across_batches_oldest_first(alice_client, alice, bob):
+    sessions = FocusSessionFactory.create_batch(BATCH_ROWS + 3, user=alice)
+    journals = JournalFactory.create_batch(2, user=alice)
+    FocusSessionFactory(user=bob)
+    body = streamed_json(alice_client.get(EXPORT))
+    assert [s["id"] for s in body["focus_sessions"]] == [
+        s.pk for s in sorted(sessions, key=lambda s: (s.start_time, s.pk))
+    ]
+    assert [j["id"] for j in body["journals"]] == [j.pk for j in journals]
+    # One clock for the whole document: every running duration is measured at the same instant.
+    assert {s["server_now"] for s in body["focus_sessions"]} == {body["exported_at"]}
 
 
 def test_export_needs_a_token(api_client):

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from quotes.loading import QuoteFileError, read_quote_file
-from quotes.services import quotes_load
+from quotes.storing import quotes_load
 
 
 class Command(BaseCommand):

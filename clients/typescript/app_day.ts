@@ -1,0 +1,139 @@
+/**
+ * A short app day on the TypeScript types that openapi-typescript generates from the schema,
+ * called through openapi-fetch.
+ *
+ * This is what a typed app writes, and it must type-check with `tsc --strict` as it is: no
+ * dummy token for the public operations, no cast, no optional fields the server always sends,
+ * and error codes narrowed by their enums. `make test` generates the types from the served
+ * schema (as the module "focusflow-api"), type-checks this file, and plays it against a live
+ * server (focusflow/tests/test_clients.py).
+ */
+import createClient from "openapi-fetch";
+import type { components, paths } from "focusflow-api";
+
+type FocusSession = components["schemas"]["FocusSession"];
+
+function unexpected(step: string, answer: unknown): never {
+  throw new Error(`${step}: unexpected answer ${JSON.stringify(answer)}`);
+}
+
+export async function appDay(baseUrl: string): Promise<void> {
+  const email = `app-day-${crypto.randomUUID().slice(0, 12)}@focusflow.test`;
+  const password = "a long and quiet morning";
+  // Register and log in: public operations, no token.
+  const open = createClient<paths>({ baseUrl });
+
+  const registered = await open.POST("/api/users/register/", {
+    body: { email, password, display_name: "Dana", timezone: "Europe/Paris" },
+  });
+  if (registered.data === undefined) unexpected("register", registered.error);
+  const timezone: string = registered.data.timezone; // always sent: not `string | undefined`
+  const goal: number | null = registered.data.daily_goal_minutes;
+  if (timezone !== "Europe/Paris" || goal !== null) unexpected("register", registered.data);
+
+  const wrong = await open.POST("/api/users/login/", { body: { email, password: "not my password" } });
+  if (wrong.response.status !== 401 || wrong.error?.code !== "invalid_credentials") {
+    unexpected("login with a wrong password", wrong.error);
+  }
+
+  const login = await open.POST("/api/users/login/", { body: { email, password } });
+  if (login.data === undefined) unexpected("login", login.error);
+  const api = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${login.data.access}` } });
+
+  const me = await api.GET("/api/users/me/");
+  if (me.data?.email !== email) unexpected("me", me.error);
+
+  const quote = await api.GET("/api/quotes/today/");
+  if (quote.data !== undefined) {
+    const author: string | null = quote.data.author;
+    console.log(`Today: ${quote.data.text} (${author ?? "unknown"})`);
+  } else if (quote.error?.code !== "no_quotes") {
+    unexpected("quote", quote.error); // a server with no quotes loaded yet answers no_quotes
+  }
+
+  const started = await api.POST("/api/sessions/start/", {
+    params: { header: { "Idempotency-Key": crypto.randomUUID() } },
+    body: { planned_minutes: 25, label: "Draft the report" },
+  });
+  if (started.data === undefined) unexpected("start", started.error);
+  const session: FocusSession = started.data;
+  console.log(`Focus from ${session.start_time} (server clock ${session.server_now})`);
+
+  // A second start is refused; the code says what is in the way, and where it is in the body.
+  const refused = await api.POST("/api/sessions/start/", { body: { label: "Another one" } });
+  if (refused.error === undefined || !("detail" in refused.error)) unexpected("second start", refused.data);
+  switch (refused.error.code) {
+    case "session_already_active": {
+      const running: FocusSession | null = refused.error.active_session;
+      if (running?.id !== session.id) unexpected("second start", refused.error);
+      break;
+    }
+    case "session_overlap":
+      unexpected(`second start (overlaps ${refused.error.conflicting_session?.id})`, refused.error);
+    case "client_id_conflict":
+      unexpected(`second start (client_id of ${refused.error.existing.id})`, refused.error);
+    default:
+      unexpected("second start", refused.error);
+  }
+
+  const paused = await api.POST("/api/sessions/pause/", {});
+  if (!paused.data?.is_paused) unexpected("pause", paused.error);
+  const again = await api.POST("/api/sessions/pause/", {});
+  if (again.error?.code !== "session_already_paused") unexpected("pause twice", again.error);
+
+  const stopped = await api.POST("/api/sessions/stop/", {
+    params: { header: { "Idempotency-Key": crypto.randomUUID() } },
+    body: {},
+  });
+  if (stopped.data?.end_time == null) unexpected("stop", stopped.error);
+  const ended: string = stopped.data.end_time;
+
+  const journal = await api.POST("/api/journals/create/", {
+    params: { header: { "Idempotency-Key": crypto.randomUUID() } },
+    body: { content: "Good focus until the phone rang.", session: stopped.data.id },
+  });
+  if (journal.data?.session !== stopped.data.id || journal.data.editable) unexpected("journal", journal.error);
+
+  const history = await api.GET("/api/sessions/history/", { params: { query: { page_size: 10 } } });
+  if (history.data === undefined) unexpected("history", history.error);
+  const older: string | null = history.data.next; // always sent, null on the last page
+  if (older !== null || history.data.results[0]?.id !== stopped.data.id) unexpected("history", history.data);
+
+  const feed = await api.GET("/api/sync/");
+  if (feed.data === undefined) unexpected("sync", feed.error);
+  const synced = feed.data.changes.flatMap((change) =>
+    change.type === "session" && change.data !== null ? [change.data.end_time] : [],
+  );
+  if (synced.length !== 1 || Date.parse(synced[0] ?? "") !== Date.parse(ended)) unexpected("sync", feed.data);
+
+  // Leaving: the account goes, and its access token stops working at once.
+  const deleted = await api.DELETE("/api/users/me/", { body: { password } });
+  if (deleted.response.status !== 204) unexpected("delete account", deleted.error);
+  const gone = await api.GET("/api/users/me/");
+  if (gone.error === undefined) unexpected("me after deletion", gone.data);
+  const code = gone.error.code;
+  switch (code) {
+    case "user_not_found":
+    case "user_inactive":
+      console.log("Signed out: the account is gone.");
+      break;
+    case "token_not_valid":
+      unexpected("me after deletion (time to refresh the token)", gone.error);
+    case "not_authenticated":
+    case "bad_authorization_header":
+      unexpected("me after deletion (the app sent no usable token)", gone.error);
+    case "bad_request":
+    case "not_acceptable":
+    case "database_unavailable":
+      unexpected("me after deletion", gone.error);
+    default: {
+      const unknown: never = code;
+      unexpected("me after deletion", unknown);
+    }
+  }
+}
+
+appDay(process.argv[2] ?? "http://127.0.0.1:8000").catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,766 @@
+"""The deploy test's checks, each against the running stack, through nginx.
+
+Each check returns its figures (printed at the end) and raises Failed when the deploy falls
+short of what docs/operations.md promises.
+"""
+
+import os
+import re
+import signal
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from deploy.check.client import Client, Reply
+from deploy.check.load import LoadRun, summary
+from deploy.check.stack import Stack, wait_until
+
+PASSWORD = "deploy-test-passphrase-1"
+
+
+class Failed(AssertionError):
+    pass
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise Failed(message)
+
+
+def expect_json_error(reply: Reply, status: int, code: str | None = None, what: str = "") -> None:
+    expect(reply.status == status, f"{what}: expected {status}, got {reply.status} {reply.body[:300]!r}")
+    expect(
+        reply.is_json,
+        f"{what}: expected a JSON body, got {reply.headers.get('content-type')} {reply.body[:200]!r}",
+    )
+    if code is not None:
+        expect(reply.code == code, f"{what}: expected code {code!r}, got {reply.body[:300]!r}")
+
+
+def create_accounts(prefix: str, count: int) -> list[tuple[str, str]]:
+    """Accounts straight in the database, sharing one Argon2 hash (hashing is slow on purpose)."""
+    from django.contrib.auth.hashers import make_password
+
+    from users.models import User
+
+    encoded = make_password(PASSWORD)
+    emails = [f"{prefix}-{i}@deploy-test.example" for i in range(count)]
+    User.objects.bulk_create([User(email=email, password=encoded, display_name=email) for email in emails])
+    return [(email, PASSWORD) for email in emails]
+
+
+# --- the shipped configuration files ----------------------------------------------------------
+
+
+def deploy_files(stack: Stack, workdir: Path) -> dict:
+    """The systemd units pass `systemd-analyze verify` (pointed at this checkout), and the
+    environment template, filled in, passes `manage.py check --deploy` with HTTPS on."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from deploy.check.stack import ROOT
+
+    figures: dict = {}
+    env_file = workdir / "focusflow.env"
+    template = (ROOT / "deploy" / "focusflow.env").read_text()
+    values = dict(
+        line.split("=", 1) for line in template.splitlines() if line.strip() and not line.startswith("#")
+    )
+    values.update(
+        DJANGO_SECRET_KEY=stack.secret_key, DATABASE_URL=stack.database_url, REDIS_URL=stack.redis_url
+    )
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DB_", "AUTH_", "JWT_"))}
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**clean, **values},
+        capture_output=True,
+        text=True,
+    )
+    expect(check.returncode == 0, f"manage.py check --deploy with deploy/focusflow.env:\n{check.stderr}")
+    figures["env_template"] = "check --deploy: no issues"
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        figures["systemd_units"] = "not verified: systemd-analyze is not installed"
+        return figures
+    units = workdir / "units"
+    units.mkdir(exist_ok=True)
+    user = "root" if os.geteuid() == 0 else os.environ.get("USER", "nobody")
+    names = []
+    for unit in sorted((ROOT / "deploy" / "systemd").iterdir()):
+        text = unit.read_text().replace("/srv/focusflow/.venv", str(Path(sys.prefix)))
+        text = text.replace("/srv/focusflow", str(ROOT)).replace(
+            "/etc/focusflow/focusflow.env", str(env_file)
+        )
+        text = text.replace("User=focusflow", f"User={user}").replace("Group=focusflow", f"Group={user}")
+        name = unit.name.replace("@.", "@8001.")
+        (units / name).write_text(text)
+        names.append(str(units / name))
+    verify = subprocess.run([analyze, "verify", "--man=no", *names], capture_output=True, text=True)
+    expect(verify.returncode == 0 and not verify.stderr.strip(), f"systemd-analyze verify:\n{verify.stderr}")
+    figures["systemd_units"] = [Path(n).name for n in names]
+    return figures
+
+
+# --- the API end to end -------------------------------------------------------------------------
+
+
+def api_end_to_end(stack: Stack) -> dict:
+    client = Client(stack.url, source="127.0.0.2")
+    email = f"e2e-{uuid.uuid4().hex[:8]}@deploy-test.example"
+    steps: list[tuple[str, Reply, int]] = []
+
+    def step(name: str, reply: Reply, status: int) -> Reply:
+        steps.append((name, reply, status))
+        expect(reply.status == status, f"{name}: expected {status}, got {reply.status} {reply.body[:300]!r}")
+        return reply
+
+    step(
+        "register",
+        client.post("/api/users/register/", {"email": email, "password": PASSWORD}, auth=False),
+        201,
+    )
+    tokens = step(
+        "login", client.post("/api/users/login/", {"email": email, "password": PASSWORD}, auth=False), 200
+    ).json()
+    client.token = tokens["access"]
+    step("me", client.get("/api/users/me/"), 200)
+    step("profile", client.request("PATCH", "/api/users/me/", json_body={"daily_goal_minutes": 50}), 200)
+    session = step("start", client.post("/api/sessions/start/", {"label": "e2e", "planned_minutes": 25}), 201)
+    step("start again", client.post("/api/sessions/start/", {}), 409)
+    step("active", client.get("/api/sessions/active/"), 200)
+    step("pause", client.post("/api/sessions/pause/"), 200)
+    step("resume", client.post("/api/sessions/resume/"), 200)
+    step("stop", client.post("/api/sessions/stop/"), 200)
+    journal = step(
+        "journal",
+        client.post(
+            "/api/journals/create/", {"content": "Deep reading, calm focus.", "session": session.json()["id"]}
+        ),
+        201,
+    ).json()
+    free = step(
+        "free journal", client.post("/api/journals/create/", {"content": "A walk helps."}), 201
+    ).json()
+    step("journal get", client.get(f"/api/journals/{journal['id']}/"), 200)
+    step(
+        "journal locked",
+        client.request("PATCH", f"/api/journals/{journal['id']}/", json_body={"content": "x"}),
+        403,
+    )
+    step(
+        "journal edit",
+        client.request("PATCH", f"/api/journals/{free['id']}/", json_body={"content": "Walks."}),
+        200,
+    )
+    found = step("search", client.get("/api/journals/?search=reading"), 200).json()["results"]
+    expect([j["id"] for j in found] == [journal["id"]], f"search found {found}")
+    step("journal list", client.get("/api/journals/"), 200)
+    step("journal delete", client.request("DELETE", f"/api/journals/{free['id']}/"), 204)
+    quote = step("quote", client.get("/api/quotes/today/"), 200)
+    step(
+        "quote cached",
+        client.get("/api/quotes/today/", headers={"If-None-Match": quote.headers["etag"]}),
+        304,
+    )
+    step("history", client.get("/api/sessions/history/"), 200)
+    step("stats", client.get("/api/sessions/stats/?days=7"), 200)
+    step("export", client.get("/api/users/me/export/"), 200)
+    refreshed = step(
+        "refresh", client.post("/api/users/token/refresh/", {"refresh": tokens["refresh"]}, auth=False), 200
+    ).json()
+    step("logout", client.post("/api/users/logout/", {"refresh": refreshed["refresh"]}, auth=False), 204)
+    client.token = refreshed["access"]
+    step("access after logout", client.get("/api/users/me/"), 401)
+    # A refresh token spent twice: the copy and the original cannot be told apart, so the
+    # whole login (its family) is revoked, the token issued by the first spend included.
+    credentials = {"email": email, "password": PASSWORD}
+    second = step("login again", client.post("/api/users/login/", credentials, auth=False), 200).json()
+    rotated = step(
+        "refresh", client.post("/api/users/token/refresh/", {"refresh": second["refresh"]}, auth=False), 200
+    ).json()
+    step(
+        "refresh reused",
+        client.post("/api/users/token/refresh/", {"refresh": second["refresh"]}, auth=False),
+        401,
+    )
+    step(
+        "family revoked",
+        client.post("/api/users/token/refresh/", {"refresh": rotated["refresh"]}, auth=False),
+        401,
+    )
+    step("health", client.get("/api/health/", auth=False), 200)
+    step("schema", client.get("/api/schema/", headers={"Accept": "application/json"}, auth=False), 200)
+    step("unknown", client.get("/api/nope/", auth=False), 404)
+    for name, reply, _ in steps:
+        if reply.body:
+            expect(reply.is_json, f"{name}: not JSON: {reply.headers.get('content-type')}")
+    client.close()
+    return {"steps": len(steps)}
+
+
+# --- static pages -------------------------------------------------------------------------------
+
+
+def static_pages(stack: Stack) -> dict:
+    client = Client(stack.url, source="127.0.0.3")
+    before = [instance.access_lines() for instance in stack.instances]
+    pages = {"/api/docs/": "swagger-ui", "/admin/login/": "FocusFlow administration"}
+    assets: set[str] = set()
+    for path, marker in pages.items():
+        reply = client.get(path)
+        expect(reply.status == 200 and marker in reply.body.decode(), f"{path}: {reply.status}")
+        assets |= set(re.findall(r'(?:src|href)="(/static/[^"]+)"', reply.body.decode()))
+    expect(any("swagger-ui" in a for a in assets), f"no Swagger UI assets in the docs page: {assets}")
+    expect(any("admin/css" in a for a in assets), f"no admin CSS in the login page: {assets}")
+    for asset in sorted(assets):
+        reply = client.get(asset)
+        expect(reply.status == 200 and reply.body, f"{asset}: {reply.status}")
+        expect("max-age=86400" in reply.headers.get("cache-control", ""), f"{asset}: not served by nginx")
+    after = [instance.access_lines() for instance in stack.instances]
+    app_static = sum(
+        instance.access_log_text().count(" /static/") for instance in stack.instances
+    )  # nginx serves them from STATIC_ROOT; the app never sees one
+    expect(app_static == 0, f"{app_static} static requests reached gunicorn")
+    client.close()
+    return {"pages": len(pages), "assets": len(assets), "app_requests_for_pages": sum(after) - sum(before)}
+
+
+# --- nginx's own errors as JSON ----------------------------------------------------------------
+
+
+def json_errors(stack: Stack) -> dict:
+    client = Client(stack.url, source="127.0.0.4")
+    client.token = login(stack, "127.0.0.4", create_accounts("errors", 1)[0])
+    checked = []
+
+    big = b'{"content": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+    reply = client.request(
+        "POST", "/api/journals/create/", body=big, headers={"Content-Type": "application/json"}
+    )
+    expect_json_error(reply, 413, "request_too_large", "a 1 MiB+ body")
+    checked.append("413 body over 1 MiB")
+
+    reply = client.get("/api/journals/?search=" + "a" * 9000)
+    expect_json_error(reply, 414, "uri_too_long", "a 9,000-character URL")
+    checked.append("414 URL over 8 KB")
+
+    # Around the limits nginx and gunicorn put on the request line, every answer is JSON:
+    # nginx's 414, or the app's own answer for what it sees.
+    statuses = set()
+    for length in range(8150, 8200):
+        reply = client.get("/api/journals/?search=" + "a" * (length - len("/api/journals/?search=")))
+        expect(
+            reply.is_json and reply.status in (400, 414),
+            f"a {length}-byte URL: {reply.status} {reply.body[:80]!r}",
+        )
+        statuses.add(reply.status)
+    checked.append(f"URLs of 8150-8199 bytes: JSON {sorted(statuses)}")
+
+    reply = client.get("/api/journals/?search=" + "focus%20" * 500)
+    expect_json_error(reply, 400, None, "a 3,000-character search")
+    expect("search" in reply.json(), f"the long search is refused on `search`: {reply.body[:200]!r}")
+    checked.append("400 from the app for a 3,000-character search")
+
+    reply = client.get("/api/users/me/", headers={"X-Padding": "p" * 9000})
+    expect_json_error(reply, 400, "bad_request", "a 9,000-byte header")
+    checked.append("400 header over 8 KB")
+    client.close()
+    return {"checked": checked}
+
+
+def gateway_errors(stack: Stack) -> dict:
+    """502 with every app server down, 504 from a hung one: JSON with Retry-After."""
+    client = Client(stack.url, source="127.0.0.5")
+    account = create_accounts("gateway", 1)[0]
+    client.token = login(stack, "127.0.0.5", account)
+
+    # A hung app server (stopped, its sockets still accepting): a POST sent to it is not
+    # retried elsewhere (it may have been applied), so it ends as a 504 after
+    # proxy_read_timeout. Journals with an Idempotency-Key, sent at once so that nginx's
+    # round robin gives some to the hung instance.
+    hung = stack.instances[0]
+    hung.signal_group(signal.SIGSTOP)
+    started = time.monotonic()
+    try:
+        keys = [f"gw-{i}-{uuid.uuid4()}" for i in range(4)]
+
+        def post(key: str) -> Reply:
+            own = Client(stack.url, source="127.0.0.5", timeout=90)
+            own.token = client.token
+            try:
+                return own.post("/api/journals/create/", {"content": key}, headers={"Idempotency-Key": key})
+            finally:
+                own.close()
+
+        with ThreadPoolExecutor(len(keys)) as pool:
+            replies = list(pool.map(post, keys))
+    finally:
+        hung.signal_group(signal.SIGCONT)
+    waited = time.monotonic() - started
+    timed_out = [r for r in replies if r.status == 504]
+    expect(timed_out, f"no request reached the hung instance: {[r.status for r in replies]}")
+    for reply in timed_out:
+        expect_json_error(reply, 504, "gateway_timeout", "a hung app server")
+        expect(reply.headers.get("retry-after") == "5", "504 without Retry-After")
+    expect(all(r.status in (201, 504) for r in replies), f"{[r.status for r in replies]}")
+    # The hung instance may still have applied them once it resumed: retrying with the same
+    # key gives one journal each, whatever happened.
+    wait_until(hung.healthy, timeout=60, what="the paused instance answering again")
+    for key in keys:
+        reply = wait_for_definitive(
+            lambda k=key: client.post("/api/journals/create/", {"content": k}, headers={"Idempotency-Key": k})
+        )
+        expect(reply.status == 201, f"retry of {key}: {reply.status} {reply.body[:200]!r}")
+    from journals.models import Journal
+
+    stored = Journal.objects.filter(user__email=account[0]).count()
+    expect(stored == len(keys), f"{stored} journals for {len(keys)} keyed posts")
+
+    # Every app server down: nginx has nobody to ask.
+    for instance in stack.instances:
+        instance.stop()
+    try:
+        reply = client.get("/api/users/me/")
+        expect_json_error(reply, 502, "bad_gateway", "no app server")
+        expect(reply.headers.get("retry-after") == "5", "502 without Retry-After")
+        health = client.get("/api/health/", auth=False)
+        expect_json_error(health, 502, "bad_gateway", "health with no app server")
+    finally:
+        stack.start_instances()
+    wait_until(lambda: client.get("/api/users/me/").status == 200, timeout=30, what="API back after 502")
+    client.close()
+    return {"504_after_s": round(waited, 1), "504s": len(timed_out), "keyed_retries_stored_once": stored}
+
+
+def wait_for_definitive(send, timeout: float = 60) -> Reply:
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = send()
+        if reply.status not in (0, 502, 503, 504) or time.monotonic() > deadline:
+            return reply
+        time.sleep(0.5)
+
+
+def login(stack: Stack, source: str, account: tuple[str, str]) -> str:
+    client = Client(stack.url, source=source)
+    reply = client.post("/api/users/login/", {"email": account[0], "password": account[1]}, auth=False)
+    client.close()
+    expect(reply.status == 200, f"login {account[0]}: {reply.status} {reply.body[:200]!r}")
+    return reply.json()["access"]
+
+
+# --- the login limit across instances -----------------------------------------------------------
+
+
+def _login_limit() -> int:
+    """Password checks allowed per window (AUTH_THROTTLE_RATE, as the stack's settings say)."""
+    from django.conf import settings  # configured by the stack, after this module loads
+
+    return int(settings.AUTH_THROTTLE_RATE.split("/")[0]) if settings.AUTH_THROTTLE_RATE else 20
+
+
+def login_limit(stack: Stack) -> dict:
+    """The limit is counted once for both instances (Redis), per client address as nginx
+    reports it, so a client cannot reset it by sending its own X-Forwarded-For."""
+    limit = _login_limit()
+    first_try = None
+    for attempt, source in enumerate(["127.0.0.6", "127.0.0.7"]):
+        client = Client(stack.url, source=source)
+        logs_before = [i.access_log_text().count("POST /api/users/login/") for i in stack.instances]
+        body = {"email": f"nobody-{source}@deploy-test.example", "password": "wrong-password-123"}
+        statuses = [client.post("/api/users/login/", body, auth=False).status for _ in range(limit)]
+        over = client.post("/api/users/login/", body, auth=False)
+        forged = client.post(
+            "/api/users/login/", body, auth=False, headers={"X-Forwarded-For": f"10.9.8.{attempt + 1}"}
+        )
+        logs_after = [i.access_log_text().count("POST /api/users/login/") for i in stack.instances]
+        client.close()
+        if statuses == [401] * limit and over.status == 429:
+            break
+        # A fixed counting window may have turned over mid-way: once more, from a new address.
+        expect(attempt == 0, f"login limit: {statuses} then {over.status}")
+        first_try = f"{statuses} then {over.status}"
+    expect_json_error(over, 429, None, f"attempt {limit + 1}")
+    expect(int(over.headers.get("retry-after", "0")) > 0, "429 without Retry-After")
+    expect_json_error(forged, 429, None, "a forged X-Forwarded-For")
+    served = [after - before for before, after in zip(logs_before, logs_after, strict=True)]
+    expect(all(n > 0 for n in served), f"the attempts did not reach every instance: {served}")
+    # Per client: another address, meanwhile, is not held back by that client's attempts.
+    other = Client(stack.url, source="127.0.0.8")
+    elsewhere = other.post("/api/users/login/", {**body, "email": "other@deploy-test.example"}, auth=False)
+    other.close()
+    expect(elsewhere.status == 401, f"another client's login: {elsewhere.status}, not 401 (wrong password)")
+    figures = {
+        "limit": limit,
+        "attempts_per_instance": served,
+        "retry_after_s": int(over.headers["retry-after"]),
+    }
+    if first_try:
+        figures["first_try"] = first_try
+    return figures
+
+
+# --- failover -----------------------------------------------------------------------------------
+
+
+NGINX_NOTICES_WITHIN = 0.1  # seconds after the processes are gone
+
+
+def failover(stack: Stack, *, users: int = 16) -> dict:
+    """Under steady load, one instance is killed: only requests in flight on it may fail; the
+    clients' keyed retries leave no duplicates; traffic returns to it when it restarts."""
+    accounts = create_accounts("failover", users)
+    run = LoadRun(stack.url, accounts, mix="writes", first_source=20).start()
+    time.sleep(6)
+    victim, survivor = stack.instances
+    killed_at, dead_at = victim.kill()
+    time.sleep(6)
+    lines_before_restart = victim.access_lines()
+    restart_started = time.monotonic()
+    victim.start()
+    restarted_at = time.monotonic()
+    back_after = wait_until(
+        lambda: victim.access_lines() > lines_before_restart,
+        timeout=30,
+        what="traffic back on the restarted instance",
+    )
+    time.sleep(4)
+    survivor_lines = survivor.access_lines()
+    time.sleep(2)
+    expect(survivor.access_lines() > survivor_lines, "the surviving instance stopped getting traffic")
+    run.stop()
+
+    failures = [r for r in run.records if r.status == 0 or r.status >= 500]
+    # Sent after the SIGKILL, before nginx could see the connections close (a kept-alive
+    # connection it picked in the same instant): in flight too, as far as anyone can tell.
+    while_dying = [r for r in failures if r.started >= killed_at]
+    late = [r for r in failures if r.started >= dead_at + NGINX_NOTICES_WITHIN]
+    expect(not late, f"{len(late)} requests sent after the instance was dead failed: {late[:5]}")
+    verify_outcomes(run)
+    return {
+        "requests": len(run.records),
+        "failed_in_flight": len(failures),
+        "failed_statuses": sorted({r.status for r in failures}),
+        "failed_sent_while_dying": len(while_dying),
+        "no_answer_errors": sorted({r.error[:120] for r in failures if r.status == 0}),
+        "kill_took_ms": round((dead_at - killed_at) * 1000),
+        "restart_s": round(restarted_at - restart_started, 1),
+        "traffic_back_after_restart_s": round(back_after, 1),
+        "writes_confirmed": sum(len(o.session_ids) + len(o.journal_ids) for o in run.outcomes),
+        "duplicates": 0,
+    }
+
+
+def rolling_deploy(stack: Stack, *, users: int = 16) -> dict:
+    """A zero-downtime deploy under load, one instance at a time, each back in nginx's
+    rotation before the next: a reload (SIGHUP: new workers, new code), then a full restart
+    (SIGTERM, then start). Not one request may fail."""
+    accounts = create_accounts("rolling", users)
+    run = LoadRun(stack.url, accounts, mix="writes", first_source=180).start()
+    time.sleep(3)
+    took: dict[str, list[float]] = {"reload_s": [], "restart_s": []}
+    for kind in ("reload", "restart"):
+        for instance in stack.instances:
+            started = time.monotonic()
+            if kind == "reload":
+                old = instance.workers()
+                os.kill(instance.process.pid, signal.SIGHUP)
+                wait_until(
+                    lambda i=instance, o=old: not (o & i.workers()) and len(i.workers()) == stack.workers,
+                    timeout=60,
+                    what=f"{instance.name} reloaded",
+                )
+            else:
+                instance.stop()
+                instance.start()
+            took[f"{kind}_s"].append(round(time.monotonic() - started, 1))
+            lines = instance.access_lines()
+            wait_until(lambda i=instance, n=lines: i.access_lines() > n + 20, timeout=30, what="traffic back")
+    time.sleep(2)
+    run.stop()
+    failures = [r for r in run.records if r.status == 0 or r.status >= 500]
+    expect(not failures, f"{len(failures)} requests failed during the rolling deploy: {failures[:5]}")
+    verify_outcomes(run)
+    return {"requests": len(run.records), "failed": 0, **took}
+
+
+def verify_outcomes(run: LoadRun) -> None:
+    """What the server confirmed to the clients is exactly what the database holds."""
+    from focus_sessions.models import FocusSession
+    from journals.models import Journal
+
+    for outcome in run.outcomes:
+        expect(not outcome.unexpected, f"{outcome.email}: unexpected answers {outcome.unexpected[:3]}")
+        expect(
+            outcome.unresolved_writes == 0,
+            f"{outcome.email}: {outcome.unresolved_writes} writes never answered",
+        )
+        sessions = set(FocusSession.objects.filter(user__email=outcome.email).values_list("id", flat=True))
+        journals = set(Journal.objects.filter(user__email=outcome.email).values_list("id", flat=True))
+        expect(
+            sessions == outcome.session_ids,
+            f"{outcome.email}: sessions {sessions} != confirmed {outcome.session_ids}",
+        )
+        expect(
+            journals == outcome.journal_ids,
+            f"{outcome.email}: journals {journals} != confirmed {outcome.journal_ids}",
+        )
+
+
+# --- the database cut away under load -----------------------------------------------------------
+
+
+def database_outage(stack: Stack, *, users: int = 16, cut_seconds: float = 5) -> dict:
+    """Under load, the database refuses, then swallows connections: every answer meanwhile is
+    a 503 `database_unavailable` (no 500, no 502/504) within DB_CONNECT_TIMEOUT + 1 s, the
+    same processes recover by themselves, and nothing written is lost or doubled."""
+    accounts = create_accounts("outage", users)
+    workers_before = {i.name: i.workers() for i in stack.instances}
+    run = LoadRun(stack.url, accounts, mix="writes", first_source=60).start()
+    figures = {}
+    time.sleep(4)
+    for mode in ("refuse", "blackhole"):
+        cut_at = time.monotonic()
+        stack.database(mode)
+        time.sleep(cut_seconds)
+        restored_at = time.monotonic()
+        stack.database("up")
+        time.sleep(4)
+        during = [
+            r for r in run.records if cut_at + 0.5 <= r.started and r.started + r.elapsed <= restored_at
+        ]
+        errors = [r for r in run.records if r.status >= 500 and cut_at <= r.started + r.elapsed]
+        wrong = [r for r in errors if r.status != 503 or r.code != "database_unavailable"]
+        expect(not wrong, f"{mode}: answers other than 503 database_unavailable: {wrong[:5]}")
+        unavailable = [r for r in errors if r.status == 503]
+        expect(unavailable, f"{mode}: no 503 during the cut")
+        slowest = max(r.elapsed for r in unavailable)
+        expect(
+            slowest <= stack.connect_timeout + 1,
+            f"{mode}: a 503 took {slowest:.2f} s (DB_CONNECT_TIMEOUT is {stack.connect_timeout} s)",
+        )
+        after = [r for r in run.records if r.started >= restored_at and 200 <= r.status < 300]
+        first_ok = min((r.started + r.elapsed for r in after), default=None)
+        expect(first_ok is not None, f"{mode}: no success after the database came back")
+        figures[mode] = {
+            "requests_during_cut": len(during),
+            "503s": len(unavailable),
+            "p50_503_ms": round(sorted(r.elapsed for r in unavailable)[len(unavailable) // 2] * 1000),
+            "max_503_ms": round(slowest * 1000),
+            "first_success_after_restore_ms": round((first_ok - restored_at) * 1000),
+        }
+    run.stop()
+    verify_outcomes(run)
+    expect(
+        {i.name: i.workers() for i in stack.instances} == workers_before,
+        "worker processes were replaced during the outage",
+    )
+    figures["writes_confirmed"] = sum(len(o.session_ids) + len(o.journal_ids) for o in run.outcomes)
+    figures["same_worker_processes"] = True
+    return figures
+
+
+def network_partition(stack: Stack) -> dict:
+    """A silent partition (packets dropped, no reset) under a query, a new connection and an
+    open transaction: the first two fail, the third is rolled back by the server, all within
+    DB_CONNECT_TIMEOUT (+1 s), thanks to keepalives and tcp_user_timeout on both sides."""
+    from deploy.check import partition
+
+    why_not = partition.available()
+    if why_not:
+        return {"not_run": why_not}
+    figures = partition.run(timeout=stack.connect_timeout)
+    limit = stack.connect_timeout + 1
+    for key in (
+        "query_in_flight_failed_after_s",
+        "new_connection_failed_after_s",
+        "orphaned_transaction_rolled_back_after_s",
+    ):
+        expect(key in figures, f"partition: {figures}")
+        expect(figures[key] <= limit, f"partition: {key} = {figures[key]} s (limit {limit} s)")
+    expect(figures.get("reconnects_after_the_link_is_back"), f"partition: {figures}")
+    return figures
+
+
+def redis_outage(stack: Stack) -> dict:
+    """Redis refusing connections: the API keeps answering (the cache fails open), the login
+    limit still holds (counted in the database meanwhile), and it counts in Redis again once
+    Redis is back."""
+    limit = _login_limit()
+    account = create_accounts("redis", 1)[0]
+    client = Client(stack.url, source="127.0.0.9")
+    stack.redis("refuse")
+    try:
+        client.token = login(stack, "127.0.0.9", account)
+        statuses = {
+            "me": client.get("/api/users/me/").status,
+            "quote": client.get("/api/quotes/today/").status,
+            "journal": client.post("/api/journals/create/", {"content": "Redis is down"}).status,
+            "journals": client.get("/api/journals/?search=redis").status,
+            "start": client.post("/api/sessions/start/", {}).status,
+        }
+        expect(
+            statuses == {"me": 200, "quote": 200, "journal": 201, "journals": 200, "start": 201},
+            f"{statuses}",
+        )
+        body = {"email": "nobody-redis@deploy-test.example", "password": "wrong-password-123"}
+        while_down = [client.post("/api/users/login/", body, auth=False).status for _ in range(41)]
+        expect(set(while_down) == {401, 429}, f"logins while Redis is down: {while_down}")
+        expect(while_down.count(401) <= 2 * limit, f"the limit lapsed while Redis was down: {while_down}")
+    finally:
+        stack.redis("up")
+    limited: list[int] = []
+    while len(limited) < 41 and 429 not in limited:  # 41: one counting window sees 21 at least
+        limited.append(client.post("/api/users/login/", body, auth=False).status)
+    client.close()
+    expect(429 in limited, f"the limit is not enforced again after Redis came back: {limited}")
+    return {
+        "answers_while_down": statuses,
+        "failed_logins_while_down": {"401": while_down.count(401), "429": while_down.count(429)},
+    }
+
+
+# --- soak ---------------------------------------------------------------------------------------
+
+
+def soak(stack: Stack, *, seconds: float = 180, users: int = 32) -> dict:
+    """Mixed traffic at 32 connections: zero 5xx, latency percentiles, and worker memory from
+    minute 1 to the end (max_requests is off for this run, so a leak would show)."""
+    for instance in stack.instances:
+        instance.stop()
+    stack.start_instances(GUNICORN_MAX_REQUESTS="0")
+    accounts = create_accounts("soak", users)
+    samples: list[tuple[float, dict[int, int]]] = []
+    stop_sampling = threading.Event()
+
+    def sample() -> None:
+        while not stop_sampling.wait(1):
+            rss: dict[int, int] = {}
+            for instance in stack.instances:
+                rss.update(instance.worker_rss())
+            samples.append((time.monotonic(), rss))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    run = LoadRun(stack.url, accounts, mix="mixed", first_source=100, relogin_seconds=45).start()
+    sampler.start()
+    started = run.started
+    time.sleep(seconds)
+    run.stop()
+    stop_sampling.set()
+    sampler.join()
+
+    records = [r for r in run.records if r.started < started + seconds]
+    figures = summary(records)
+    figures["seconds"] = seconds
+    figures["users"] = users
+    figures["requests_per_s"] = round(len(records) / seconds, 1)
+    figures["by_kind_p99_ms"] = {
+        label: summary([r for r in records if r.label == label])["p99_ms"]
+        for label in sorted({r.label for r in records})
+    }
+    figures.update(memory_growth(samples, started, seconds))
+    expect(figures["server_errors"] == 0, f"soak: {figures['server_errors']} 5xx ({figures['statuses']})")
+    expect(figures["no_answer"] == 0, f"soak: {figures['no_answer']} requests without an answer")
+    expect(figures["memory_growth_pct"] < 10, f"soak: worker memory grew {figures['memory_growth_pct']}%")
+    verify_outcomes(run)
+    return figures
+
+
+def memory_growth(samples: list[tuple[float, dict[int, int]]], started: float, seconds: float) -> dict:
+    """Total worker RSS at minute 1 against the last 10 s. Each worker's smallest reading in a
+    10 s window, so that a login's transient Argon2 buffer (100 MB, freed at once) is not
+    mistaken for growth."""
+
+    def window(low: float, high: float) -> dict[int, int]:
+        lowest: dict[int, int] = {}
+        for at, rss in samples:
+            if low <= at - started <= high:
+                for pid, size in rss.items():
+                    lowest[pid] = min(size, lowest.get(pid, size))
+        return lowest
+
+    first = window(55, 65)
+    last = window(seconds - 10, seconds)
+    same = sorted(set(first) & set(last))
+    expect(same, "no worker lived from minute 1 to the end")
+    before = sum(first[pid] for pid in same)
+    after = sum(last[pid] for pid in same)
+    return {
+        "workers": len(same),
+        "worker_rss_minute1_mb": round(before / 2**20, 1),
+        "worker_rss_end_mb": round(after / 2**20, 1),
+        "memory_growth_pct": round((after - before) / before * 100, 2),
+    }
+
+
+# --- backup and restore -------------------------------------------------------------------------
+
+
+TABLES = [
+    "users_user",
+    "focus_sessions_focussession",
+    "journals_journal",
+    "quotes_quote",
+    "quotes_dailyquote",
+    "focusflow_idempotencyrecord",
+    "token_blacklist_outstandingtoken",
+    "token_blacklist_blacklistedtoken",
+]
+
+
+def backup_restore(stack: Stack, workdir: Path) -> dict:
+    """pg_dump of the populated database, pg_restore into a fresh one: every row comes back."""
+    import subprocess
+
+    import psycopg2
+
+    from deploy.check.stack import with_db
+
+    dump = workdir / "focusflow.dump"
+    source = stack.database_url
+    name = source.rsplit("/", 1)[1]
+    target = with_db(source, f"{name}_restored")
+    stack.drop_database(target)
+    started = time.monotonic()
+    subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", source], check=True)
+    dumped = time.monotonic()
+    subprocess.run(
+        ["createdb", "--maintenance-db", with_db(source, "postgres"), f"{name}_restored"], check=True
+    )
+    subprocess.run(
+        ["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={target}", str(dump)], check=True
+    )
+    restored = time.monotonic()
+
+    def fingerprint(url: str) -> dict[str, tuple[int, str]]:
+        connection = psycopg2.connect(url)
+        prints = {}
+        with connection.cursor() as cursor:
+            for table in TABLES:
+                rows = "md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
+                cursor.execute(f"SELECT count(*), {rows} FROM {table} t")
+                prints[table] = cursor.fetchone()
+        connection.close()
+        return prints
+
+    original, copy = fingerprint(source), fingerprint(target)
+    stack.drop_database(target)
+    for table in TABLES:
+        expect(original[table] == copy[table], f"{table}: {original[table]} before, {copy[table]} restored")
+    expect(
+        original["journals_journal"][0] > 0 and original["focus_sessions_focussession"][0] > 0,
+        "nothing to back up",
+    )
+    return {
+        "rows": {table: original[table][0] for table in TABLES},
+        "dump_mb": round(dump.stat().st_size / 2**20, 2),
+        "dump_s": round(dumped - started, 1),
+        "restore_s": round(restored - dumped, 1),
+    }

@@ -1,0 +1,26 @@
+"""How values read to people: object names and admin cells. Times use the project's one
+format (`focusflow/formats/`), to the second and with the zone."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import formats, timezone
+
+
+def excerpt(text: str, length: int) -> str:
+    """`text` on one line, cut to `length` characters with an ellipsis when anything was cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def datetime_text(moment: datetime, zone: str | None = None) -> str:
+    """`2026-11-20 10:00:00 CET`: `moment` on the clock of `zone` (an IANA name), or of the
+    current time zone (UTC unless activated otherwise)."""
+    local = moment.astimezone(ZoneInfo(zone)) if zone else timezone.localtime(moment)
+    return formats.date_format(local, "DATETIME_FORMAT")
+
+
+def date_text(moment: datetime, zone: str | None = None) -> str:
+    """`2026-11-20`: the calendar day of `moment` in `zone`, as `datetime_text` reads it."""
+    local = moment.astimezone(ZoneInfo(zone)) if zone else timezone.localtime(moment)
+    return formats.date_format(local, "DATE_FORMAT")

@@ -1,0 +1,18 @@
+"""Logging pieces the settings' LOGGING refers to."""
+
+import logging
+
+
+class ClientMistakeAsWarning(logging.Filter):
+    """Django logs a request it refuses as suspicious (a Host header outside ALLOWED_HOSTS,
+    say) as an ERROR with a traceback. It is the client's doing and answered with a 400: one
+    WARNING line says all there is to say, and keeps real errors easy to find."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("django.security."):
+            return True
+        if not logging.getLogger(record.name).isEnabledFor(logging.WARNING):
+            return False
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        record.exc_info = record.exc_text = record.stack_info = None
+        return True

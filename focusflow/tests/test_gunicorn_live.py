@@ -1,0 +1,109 @@
+"""gunicorn.conf.py, the production server configuration, under a real gunicorn (every live
+test's server reads it: gunicorn loads it from the project folder)."""
+
+import signal
+import socket
+import threading
+import time
+
+import psycopg2
+import pytest
+import requests
+from django.conf import settings
+
+from deploy.check.procs import child_pids
+from focusflow.testing import bearer
+from focusflow.tests.db_outage import wait_for_a_backend_waiting_on_a_lock
+from users.tests.factories import UserFactory
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+
+def raw_get(url: str, target: str) -> tuple[int, bytes]:
+    """A GET with any request target, byte for byte (HTTP libraries refuse some)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def test_a_long_search_the_app_sees_is_a_json_400(gunicorn):
+    user = UserFactory()
+    response = requests.get(
+        f"{gunicorn.url}/api/journals/",
+        params={"search": "focus " * 1200},  # 7,200 characters: within the request-line limit
+        headers={"Authorization": bearer(user)},
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/json"
+    assert "search" in response.json()
+
+
+def test_a_long_unknown_path_the_app_sees_is_a_json_404(gunicorn):
+    status, body = raw_get(gunicorn.url, "/api/" + "a" * 8000)
+    assert status == 404
+    assert b'"code":"not_found"' in body.replace(b" ", b"")
+
+
+def test_a_request_line_over_gunicorns_limit_is_a_414_not_a_crash(gunicorn):
+    # Behind nginx this never reaches gunicorn: nginx's own limit is lower and answers JSON.
+    status, _ = raw_get(gunicorn.url, "/api/?q=" + "a" * 9000)
+    assert status == 414
+    assert requests.get(f"{gunicorn.url}/api/health/", timeout=10).status_code == 200
+
+
+def test_workers_are_replaced_after_max_requests_without_failing_a_request(start_live_server):
+    server = start_live_server(workers=2, GUNICORN_MAX_REQUESTS="10")
+    first = child_pids(server.process.pid)
+    with requests.Session() as session:  # kept-alive connections, as from nginx
+        statuses = [session.get(f"{server.url}/api/health/", timeout=10).status_code for _ in range(60)]
+    assert statuses == [200] * 60
+    assert first - child_pids(server.process.pid), "a worker that served its 10-11 requests was replaced"
+    server.stop()
+
+
+def test_a_stopping_server_refuses_new_connections_at_once_and_finishes_its_requests(start_live_server):
+    server = start_live_server(workers=1)
+    user = UserFactory()
+    db = settings.DATABASES["default"]
+    holder = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"] or 5432
+    )
+    answers: list[requests.Response] = []
+    request = threading.Thread(
+        target=lambda: answers.append(
+            requests.post(
+                f"{server.url}/api/journals/create/",
+                json={"content": "written while the server stops"},
+                headers={"Authorization": bearer(user)},
+                timeout=30,
+            )
+        )
+    )
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("LOCK TABLE journals_journal IN ACCESS EXCLUSIVE MODE")
+            request.start()
+            wait_for_a_backend_waiting_on_a_lock(cursor)
+            server.process.send_signal(signal.SIGTERM)
+            # Refused, not left waiting in the backlog until the socket closes (a reset then).
+            refused = False
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+                except ConnectionRefusedError:
+                    refused = True
+                    break
+                time.sleep(0.05)
+            assert refused, "the stopping server still accepted connections"
+    finally:
+        holder.rollback()
+        holder.close()
+    request.join(timeout=30)
+    assert [a.status_code for a in answers] == [201]  # the request in flight was finished
+    assert server.process.wait(timeout=30) == 0
