@@ -89,6 +89,28 @@ proc_name = os.environ.get("GUNICORN_PROC_NAME", "focusflow")
 
 
 def post_worker_init(worker):
+    """The app's long-lived objects kept out of the garbage collector's way, and a worker that
+    stops listening at once on SIGTERM."""
+    _freeze_loaded_objects()
+    _stop_listening_on_sigterm(worker)
+
+
+def _freeze_loaded_objects() -> None:
+    """Everything loaded so far (Django, the URLconf and the views it imports) moves to the
+    collector's permanent generation, which full collections do not traverse. A full collection
+    then walks only what requests created since: serving the history page in a loop, its pause
+    fell from about 80 ms to under 10 ms (docs/performance.md)."""
+    import gc
+    import importlib
+
+    from django.conf import settings
+
+    importlib.import_module(settings.ROOT_URLCONF)  # every urls.py and view now, not on a request
+    gc.collect()
+    gc.freeze()
+
+
+def _stop_listening_on_sigterm(worker) -> None:
     """On SIGTERM, a worker stops listening at once, not only once its last request is done.
 
     gunicorn's graceful stop leaves the listening socket open in the workers while they finish

@@ -164,9 +164,12 @@ def wrk(
         "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s",
         "-s", str(ROOT / "bench" / "wrk" / script), url,
     ]  # fmt: skip
-    output = subprocess.run(
+    completed = subprocess.run(
         command, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=True
-    ).stdout
+    )
+    for line in completed.stderr.splitlines():  # what a script reports (e.g. unexpected answers)
+        print(f"  {line}", flush=True)
+    output = completed.stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)

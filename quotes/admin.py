@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 
+from focusflow.admin import ReadOnlyAdmin
 from quotes.calendar import quote_day
 from quotes.models import DailyQuote, Quote
 from quotes.selectors import daily_quote_forget
@@ -46,7 +47,7 @@ class QuoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(DailyQuote)
-class DailyQuoteAdmin(admin.ModelAdmin):
+class DailyQuoteAdmin(ReadOnlyAdmin):
     """The day-by-day record, read-only: it is written by the first request of each day and a
     served day must never change."""
 
@@ -63,12 +64,3 @@ class DailyQuoteAdmin(admin.ModelAdmin):
     @admin.display(description="author", ordering="quote__author")
     def quote_author(self, day: DailyQuote) -> str | None:
         return day.quote.author
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
