@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make this machine ready for `make test` / `make deploy-test`, so that they need no set-up step.
 #
-#   scripts/provision.sh [chromium] [nginx]
+#   scripts/provision.sh [chromium] [nginx] [node]
 #
 # Always: PostgreSQL at DATABASE_URL and Redis at TEST_REDIS_URL, when those point at this
 # machine, are started if installed but down, and installed through apt if absent. The extra
