@@ -73,20 +73,21 @@ def _keys(user_id: int) -> tuple[str, str]:
 # a write that fails is logged and skipped: authentication then reads the database.
 
 
-def _read(*keys: str) -> list[bytes | None]:
+def _read(*keys: str) -> list[bytes | None] | None:
+    """The keys' values (None for a missing one); None when Redis cannot be read."""
     pool = get_redis_connection("default").connection_pool
     try:
         conn = pool.get_connection()
     except RedisError as exc:
         logger.warning("auth state: Redis unreachable, reading the database: %s", exc)
-        return [None] * len(keys)
+        return None
     try:
         conn.send_command("MGET", *keys)
         return conn.read_response()
     except RedisError as exc:
         conn.disconnect()  # in an unknown state: the next use connects afresh
         logger.warning("auth state: Redis read failed, reading the database: %s", exc)
-        return [None] * len(keys)
+        return None
     finally:
         pool.release(conn)
 
@@ -104,7 +105,10 @@ def authenticated_holder(*, user_id: int, family: str) -> TokenHolder:
     if not _shared():
         return token_holder(user_id=user_id, family=family)
     state_key, gen_key = _keys(user_id)
-    stored, generation = _read(state_key, gen_key)
+    found = _read(state_key, gen_key)
+    if found is None:  # Redis out of reach: the database alone, not Redis again (its timeouts)
+        return token_holder(user_id=user_id, family=family)
+    stored, generation = found
     state = pickle.loads(stored) if stored is not None else None
     if state is None or generation is None or state["gen"] != generation:
         state = _load(user_id, gen_key, generation)
@@ -118,7 +122,11 @@ def _load(user_id: int, gen_key: str, generation: bytes | None) -> dict | None:
     """The state from the database, cached under `generation` (read before it)."""
     if generation is None:  # never changed yet, or evicted: start one
         fresh = uuid4().hex.encode()
-        generation = fresh if _write(gen_key, fresh, only_new=True) else _read(gen_key)[0]
+        if _write(gen_key, fresh, only_new=True):
+            generation = fresh
+        else:  # another request started one first (or Redis failed: None, nothing cached)
+            current = _read(gen_key)
+            generation = current[0] if current else None
     row = User.objects.filter(pk=user_id).values_list(*SNAPSHOT_FIELDS, "password").first()
     if row is None:
         return None
