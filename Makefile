@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_DATABASE_URL := postgres://postgres@127.0.0.1:5432/focusflow
 
-.PHONY: run test test-env deploy-test bench lint format install install-dev migrate clean
+.PHONY: run db-stop test test-env deploy-test bench lint format install install-dev migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,21 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev node_modules/.installed
 
-# Local run: debug on and SQLite unless DATABASE_URL says otherwise.
+# Local run: debug on; without DATABASE_URL, manage.py starts the embedded PostgreSQL in .pgdata/
+# (focusflow/db/embedded.py), which stops when this recipe ends, Ctrl-C included. The trap runs
+# in the recipe's shell; it does nothing when DATABASE_URL is set or the server is already down.
+# load_quotes is idempotent (quotes already stored are skipped), so every run loads the file.
+RUN_ADDRESS ?= 127.0.0.1:8000
 run: export DJANGO_DEBUG ?= 1
 run: $(VENV)/.installed
-	$(BIN)/python manage.py migrate --noinput
-	@# Idempotent: quotes already stored are skipped, so every run can load the file.
-	$(BIN)/python manage.py load_quotes fixtures/quotes.json
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@trap '[ -n "$$DATABASE_URL" ] || $(BIN)/python -m focusflow.db.embedded stop' EXIT INT TERM; \
+	$(BIN)/python manage.py migrate --noinput && \
+	$(BIN)/python manage.py load_quotes fixtures/quotes.json && \
+	$(BIN)/python manage.py runserver $(RUN_ADDRESS)
+
+# Stops the embedded PostgreSQL that a `python manage.py ...` by hand left running.
+db-stop:
+	$(BIN)/python -m focusflow.db.embedded stop
 
 # Chromium for the browser tests, Node.js for the client checks, PostgreSQL and Redis: started
 # or installed when missing.
@@ -62,6 +70,7 @@ bench: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

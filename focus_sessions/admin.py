@@ -5,8 +5,8 @@ from django.utils import timezone
 from focus_sessions import services
 from focus_sessions.exceptions import NoActiveSession
 from focus_sessions.models import FocusSession
-from focusflow.admin import UserEmailFilter, YesNoFilter, email_cell
-from focusflow.display import datetime_text, excerpt
+from focusflow.admin.lists import UserEmailFilter, YesNoFilter, email_cell
+from focusflow.core.display import datetime_text, excerpt
 
 
 class PausedFilter(YesNoFilter):

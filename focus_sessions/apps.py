@@ -10,8 +10,8 @@ class FocusSessionsConfig(AppConfig):
         from focus_sessions.rollup import recount_days
         from focus_sessions.selectors import focus_sessions_export_rows
         from focus_sessions.serializers import FocusSessionSerializer
-        from focusflow.export import register_export_section
-        from focusflow.sync import SyncKind, register_sync_kind
+        from focusflow.sync.feed import SyncKind, register_sync_kind
+        from users.export_sections import register_export_section
         from users.signals import time_zone_changed
 
         register_export_section(

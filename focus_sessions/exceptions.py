@@ -7,7 +7,7 @@ from rest_framework.fields import Field
 
 from focus_sessions.models import FocusSession
 from focus_sessions.serializers import FocusSessionSerializer
-from focusflow.errors import DomainError
+from focusflow.api.exceptions import DomainError
 
 
 class SessionAlreadyActive(DomainError):

@@ -2,21 +2,36 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from focusflow.display import datetime_text
+from focusflow.core.display import datetime_text
 
 # A session's plan, in minutes: at most twelve hours.
 PLANNED_MIN_MINUTES, PLANNED_MAX_MINUTES = 1, 12 * 60
+# Times a device sends: at most this far ahead of the server's clock, and an action at most
+# this late; a logged or corrected session lasts at most MAX_LENGTH.
+MAX_AHEAD = timedelta(minutes=5)
+MAX_LATE = timedelta(hours=24)
+MAX_LENGTH = timedelta(hours=24)
 # The partial unique index that allows one running session per user.
 ONE_ACTIVE_SESSION = "one_active_session_per_user"
-# PostgreSQL's exclusion constraint (migration 0004): a user's sessions never overlap in time.
+# The exclusion constraint: a user's sessions never overlap in time.
 NO_OVERLAP = "session_no_overlap"
 # The unique (user, client_id) pair: a device's own id for a session, made before the server saw it.
 CLIENT_ID_UNIQUE = "session_client_id_unique_per_user"
+
+
+class TsTzRange(Func):
+    """PostgreSQL's `tstzrange(lower, upper, bounds)`."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
 
 
 class FocusSession(models.Model):
@@ -24,13 +39,13 @@ class FocusSession(models.Model):
     action sent late (`at`) and for a session logged afterwards; the app draws the timer.
 
     Invariants held by the database: one active session per user, a user's sessions never
-    overlap (the running one extends to infinity; PostgreSQL's exclusion constraint), an
+    overlap (the running one extends to infinity; an exclusion constraint), an
     active session has no end and a stopped one has, end is not before start, only an active
     session can be paused, a stopped session's focus time is frozen in `focus_seconds`, and a
     client id names one session per user.
 
     `version` grows with every change (the ETag of `If-Match`); `sync_seq` is the user's change
-    number of the latest change (`focusflow.sync`).
+    number of the latest change (`focusflow.sync.feed`).
     """
 
     user = models.ForeignKey(
@@ -69,6 +84,23 @@ class FocusSession(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user"], condition=Q(is_active=True), name=ONE_ACTIVE_SESSION),
             models.UniqueConstraint(fields=["user", "client_id"], name=CLIENT_ID_UNIQUE),
+            # [start, end) of one user's sessions never meet; a running session reaches to
+            # infinity. btree_gist (migration 0004) lets the GiST index compare user ids.
+            ExclusionConstraint(
+                name=NO_OVERLAP,
+                expressions=[
+                    ("user", RangeOperators.EQUAL),
+                    (
+                        TsTzRange(
+                            "start_time",
+                            Coalesce("end_time", Cast(Value("infinity"), models.DateTimeField())),
+                            RangeBoundary(),
+                        ),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                violation_error_message="This session overlaps another session of the same user.",
+            ),
             # Target of journals' (session, user) foreign key: a journal's session must be
             # one of its author's own.
             models.UniqueConstraint(fields=["id", "user"], name="session_id_user_unique"),

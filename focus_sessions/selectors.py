@@ -2,15 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 
 from focus_sessions.models import FocusDay, FocusSession, FocusStreak
-from focusflow.dates import local_range_filter, local_today
-from focusflow.db import row_of, rows_of
+from focusflow.core.dates import local_range_filter, local_today
 from users.models import User
 
 
@@ -44,15 +41,18 @@ class FocusStats:
     longest_streak_days: int
 
 
-@cache
-def _STREAKS_SQL() -> str:
-    """The longest streak's length, and the latest streak's last day and length, by index."""
-    table = connection.ops.quote_name(FocusStreak._meta.db_table)
-    latest = f"FROM {table} WHERE user_id = %s ORDER BY last DESC LIMIT 1"
-    return (
-        f"SELECT (SELECT days FROM {table} WHERE user_id = %s ORDER BY days DESC LIMIT 1), "
-        f"(SELECT last {latest}), (SELECT days {latest})"
+def _streaks(*, user: User) -> tuple[date | None, int, int]:
+    """The latest streak's last day and length, and the longest streak's length: one query,
+    each part by index (`focus_streak_latest_idx`, `focus_streak_longest_idx`)."""
+    streaks = FocusStreak.objects.filter(user=user)
+    longest = streaks.order_by("-days").values("days")[:1]
+    latest = (
+        streaks.order_by("-last")
+        .annotate(longest=Subquery(longest))
+        .values_list("last", "days", "longest")
+        .first()
     )
+    return latest or (None, 0, 0)
 
 
 def focus_session_stats(*, user: User, days: int, now: datetime) -> FocusStats:
@@ -60,16 +60,14 @@ def focus_session_stats(*, user: User, days: int, now: datetime) -> FocusStats:
     totals and streaks. A session counts on the local day it started, so one that runs past
     midnight adds all its focus time to the day it began. Read from the rollup kept by
     `focus_sessions.rollup`: one query for the window's days and one for the longest and the
-    latest streak, by index, whatever the length of the history (plain SQL: see focusflow.db).
+    latest streak, by index, whatever the length of the history.
     The current streak ends today, or yesterday while today has no completed session yet (it
     is alive until midnight)."""
     zone = ZoneInfo(user.timezone)
     today = local_today(zone, now=now)
     first = today - timedelta(days=days - 1)
-    days_table = rows_of(FocusDay, "user_id = %s AND date >= %s AND date <= %s", [user.pk, first, today])
-    per_day = {day.date: day for day in days_table}
-    longest, latest_last, latest_days = row_of(_STREAKS_SQL(), [user.pk] * 3)
-    latest_last = FocusStreak._meta.get_field("last").to_python(latest_last)  # SQLite: text
+    per_day = {day.date: day for day in FocusDay.objects.filter(user=user, date__range=(first, today))}
+    latest_last, latest_days, longest = _streaks(user=user)
     goal_seconds = user.daily_goal_minutes * 60 if user.daily_goal_minutes else None
     window = []
     for offset in range(days):

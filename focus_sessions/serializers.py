@@ -3,9 +3,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from focus_sessions.models import FocusSession
-from focusflow.fields import ClientIdField, OffsetDateTimeField, instant
-from focusflow.query import LocalDateRangeQuerySerializer
+from focus_sessions.models import MAX_AHEAD, MAX_LATE, MAX_LENGTH, FocusSession
+from focusflow.api.fields import ClientIdField, OffsetDateTimeField, instant
+from focusflow.api.query_params import LocalDateRangeQuerySerializer
+from focusflow.core.display import duration_text
 
 
 class FocusSessionSerializer(serializers.ModelSerializer):
@@ -83,7 +84,8 @@ class FocusSessionSerializer(serializers.ModelSerializer):
 
 AT_HELP = (
     "When the device did it (ISO 8601 with offset), for an action sent late; default: the server's "
-    "clock. At most 24 hours ago and 5 minutes ahead, and never before the session's previous event."
+    f"clock. At most {duration_text(MAX_LATE)} ago and {duration_text(MAX_AHEAD)} ahead, and never "
+    "before the session's previous event."
 )
 CLIENT_ID_HELP = (
     "A UUID the device made when the user acted, unique per user: sending it again with the same "
@@ -114,7 +116,8 @@ class LogSerializer(serializers.ModelSerializer):
 
     start_time = OffsetDateTimeField()
     end_time = OffsetDateTimeField(
-        help_text="After start_time, at most 24 hours later, not over 5 minutes ahead."
+        help_text=f"After start_time, at most {duration_text(MAX_LENGTH)} later, not over "
+        f"{duration_text(MAX_AHEAD)} ahead."
     )
     paused_seconds = serializers.IntegerField(
         min_value=0, required=False, default=0, help_text="Whole seconds paused, shorter than the session."

@@ -1,7 +1,7 @@
 """Focus session rules: start, stop, pause, resume (now or late), log, correct, delete.
 
 Every write is one transaction that first takes the user's next change number
-(`focusflow.sync.sync_seq_next`), which locks the user's row: one user's writes run one at a
+(`focusflow.sync.feed.sync_seq_next`), which locks the user's row: one user's writes run one at a
 time, whichever device or app server sends them, and the sync feed sees them in commit order.
 The database still holds the invariants on its own (one running session, no overlaps, a
 client id names one session); its refusals become the contract's 409s here.
@@ -10,7 +10,7 @@ client id names one session); its refusals become the contract's 409s here.
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError, Q, QuerySet, RestrictedError
 from django.utils import timezone
 from rest_framework import exceptions
@@ -23,19 +23,23 @@ from focus_sessions.exceptions import (
     SessionNotPaused,
     SessionOverlap,
 )
-from focus_sessions.models import NO_OVERLAP, ONE_ACTIVE_SESSION, FocusSession
+from focus_sessions.models import (
+    MAX_AHEAD,
+    MAX_LATE,
+    MAX_LENGTH,
+    NO_OVERLAP,
+    ONE_ACTIVE_SESSION,
+    FocusSession,
+)
 from focus_sessions.rollup import rollup_count
 from focus_sessions.serializers import FocusSessionSerializer
-from focusflow.db import first_of, violated_constraint
-from focusflow.sync import sync_seq_next, tombstone_add
-from focusflow.versions import client_fingerprint, client_id_replay, if_match_check
+from focusflow.api.conditional import if_match_check
+from focusflow.core.display import duration_text
+from focusflow.db.constraints import violated_constraint
+from focusflow.sync.client_ids import client_fingerprint, client_id_replay
+from focusflow.sync.feed import sync_seq_next, tombstone_add
 from users.models import User
 
-# A device's clock may run this far ahead of the server's.
-MAX_AHEAD = timedelta(minutes=5)
-# How late an action may be sent, and the longest session one may log or correct to.
-MAX_LATE = timedelta(hours=24)
-MAX_LENGTH = timedelta(hours=24)
 # App servers' clocks may differ by this much: a start never begins before the session that
 # another server stopped a moment ago ended.
 CLOCK_TOLERANCE = timedelta(seconds=2)
@@ -47,16 +51,15 @@ TIME_FIELDS = ("start_time", "end_time", "paused_seconds")
 
 def focus_session_active(*, user: User) -> FocusSession | None:
     """The running session: at most one (the database's partial unique index)."""
-    return first_of(FocusSession, "user_id = %s AND is_active = %s", [user.pk, True])
+    return FocusSession.objects.filter(user=user, is_active=True).first()
 
 
 def sessions_overlapping(
     *, user: User, start: datetime, end: datetime | None, exclude: int | None = None
 ) -> QuerySet:
-    """The user's sessions whose time overlaps [start, end): the rule of PostgreSQL's exclusion
-    constraint (half-open ranges, a running session extends to infinity, an empty range
-    overlaps nothing), for finding the conflicting session and for SQLite, which has no
-    such constraint."""
+    """The user's sessions whose time overlaps [start, end): the rule of the exclusion constraint
+    `NO_OVERLAP` (half-open ranges, a running session extends to infinity, an empty range
+    overlaps nothing), for naming the session in the way when the database refuses a write."""
     if end is not None and end <= start:
         return FocusSession.objects.none()
     sessions = FocusSession.objects.filter(user=user).exclude(pk=exclude)
@@ -85,19 +88,7 @@ def _lock(user: User) -> int:
     return sync_seq_next(user=user, refresh=("timezone",))
 
 
-def _check_overlap(session: FocusSession) -> None:
-    """SQLite has no exclusion constraint: check before writing (the user's row lock, held by
-    the caller, keeps the answer true until commit)."""
-    if connection.vendor != "postgresql":
-        conflict = sessions_overlapping(
-            user=session.user, start=session.start_time, end=session.end_time, exclude=session.pk
-        ).first()
-        if conflict is not None:
-            raise SessionOverlap(conflicting=conflict)
-
-
 def _save(session: FocusSession, *, update_fields: list[str] | None = None) -> None:
-    _check_overlap(session)
     if update_fields is None:
         session.save(force_insert=True)
     else:
@@ -142,9 +133,9 @@ def _bad(field: str, message: str) -> exceptions.ValidationError:
 
 def _check_late(at: datetime, *, now: datetime, field: str = "at") -> None:
     if at > now + MAX_AHEAD:
-        raise _bad(field, "At most 5 minutes ahead of the server's clock.")
+        raise _bad(field, f"At most {duration_text(MAX_AHEAD)} ahead of the server's clock.")
     if at < now - MAX_LATE:
-        raise _bad(field, "At most 24 hours ago.")
+        raise _bad(field, f"At most {duration_text(MAX_LATE)} ago.")
 
 
 def _event_time(session: FocusSession, *, at: datetime | None, now: datetime, after: str) -> datetime:
@@ -165,9 +156,9 @@ def _check_span(*, start: datetime, end: datetime, paused_seconds: int, now: dat
     if end <= start:
         raise _bad("end_time", "Must be after start_time.")
     if end > now + MAX_AHEAD:
-        raise _bad("end_time", "Ends more than 5 minutes in the future.")
+        raise _bad("end_time", f"Ends more than {duration_text(MAX_AHEAD)} in the future.")
     if end - start > MAX_LENGTH:
-        raise _bad("end_time", "A session lasts at most 24 hours.")
+        raise _bad("end_time", f"A session lasts at most {duration_text(MAX_LENGTH)}.")
     if paused_seconds < 0:
         raise _bad("paused_seconds", "Must not be negative.")
     if paused_seconds >= (end - start).total_seconds():

@@ -14,7 +14,7 @@ from focus_sessions.exceptions import (
     SessionNotPaused,
     SessionOverlap,
 )
-from focus_sessions.models import FocusSession
+from focus_sessions.models import PLANNED_MAX_MINUTES, PLANNED_MIN_MINUTES, FocusSession
 from focus_sessions.serializers import (
     ActionSerializer,
     FocusSessionSerializer,
@@ -25,12 +25,13 @@ from focus_sessions.serializers import (
     StatsQuerySerializer,
     StatsSerializer,
 )
-from focusflow.errors import ClientIdConflict, VersionConflict
-from focusflow.idempotency import idempotent
-from focusflow.pagination import CursorPagination
-from focusflow.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
-from focusflow.versions import etag
-from focusflow.viewsets import APIViewSet
+from focusflow.api.conditional import etag
+from focusflow.api.exceptions import VersionConflict
+from focusflow.api.pagination import CursorPagination
+from focusflow.api.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
+from focusflow.api.viewsets import APIViewSet
+from focusflow.idempotency.keys import idempotent
+from focusflow.sync.client_ids import ClientIdConflict
 
 STALE = Carrying(VersionConflict, FocusSessionSerializer)
 CLIENT_ID_CONFLICT = Carrying(ClientIdConflict, FocusSessionSerializer)
@@ -166,7 +167,10 @@ class FocusSessionViewSet(APIViewSet):
             201: FocusSessionSerializer,
             200: RETRY,
             **errors(
-                invalid("`planned_minutes` not 1-720, `label` over 100 characters, `at` out of bounds."),
+                invalid(
+                    f"`planned_minutes` not {PLANNED_MIN_MINUTES}-{PLANNED_MAX_MINUTES}, `label` over 100 "
+                    "characters, `at` out of bounds."
+                ),
                 SessionAlreadyActive,
                 SessionOverlap,
                 CLIENT_ID_CONFLICT,

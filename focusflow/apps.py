@@ -3,7 +3,9 @@ from django.contrib.admin import apps as admin_apps
 
 
 class FocusflowConfig(AppConfig):
-    """The project package is an app too: it owns the cross-app idempotency records."""
+    """The project package is an app too: its templates, static files and display formats, and
+    the migrations that made the feature tables (sync, idempotency, throttling) before each
+    feature became an app of its own."""
 
     name = "focusflow"
     default = True  # of the two configs in this module; AdminConfig is named in INSTALLED_APPS
@@ -15,4 +17,4 @@ class AdminConfig(admin_apps.AdminConfig):
     limit like every other place that checks a password."""
 
     default = False
-    default_site = "focusflow.admin_site.AdminSite"
+    default_site = "focusflow.admin.site.AdminSite"

@@ -7,9 +7,8 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 
-from focusflow.errors import LengthRequired
-from focusflow.exceptions import error_response
-from focusflow.parsers import RequestTooLarge
+from focusflow.api.exceptions import LengthRequired, RequestTooLarge
+from focusflow.api.handler import error_response
 
 
 class ChunkedBodyMiddleware:

@@ -1,7 +1,8 @@
 """FocusFlow settings: one module, driven by the environment.
 
 Every variable is listed in `.env.example` and in the README. Defaults suit a quick local run
-(`make run`: SQLite, debug on); production sets DATABASE_URL, REDIS_URL and a secret key.
+(`make run`: debug on, an embedded PostgreSQL in .pgdata/); production sets DATABASE_URL,
+REDIS_URL and a secret key.
 """
 
 import warnings
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from focusflow.dbconn import outage_safe_options
+from focusflow.db.options import outage_safe_options
 from focusflow.env import (
     env_bool,
     env_int,
@@ -45,7 +46,7 @@ JWT_SIGNING_KEY = env_secret("JWT_SIGNING_KEY", fallback=SECRET_KEY, strict=not 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 
 INSTALLED_APPS = [
-    "focusflow.apps.AdminConfig",  # django.contrib.admin, with the site of focusflow.admin_site
+    "focusflow.apps.AdminConfig",  # django.contrib.admin, with the site of focusflow.admin.site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,11 +54,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
-    "django_filters",
     "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "focusflow",
+    "focusflow.sync",
+    "focusflow.idempotency",
+    "focusflow.throttling",
     "users",
     "focus_sessions",
     "journals",
@@ -68,7 +71,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "focusflow.outage.DatabaseOutageMiddleware",
+    "focusflow.db.outage.DatabaseOutageMiddleware",
     "focusflow.middleware.ChunkedBodyMiddleware",
     # Sessions, login and messages serve the admin; /api/ requests pass them by. CSRF stays
     # as Django ships it (`check --deploy` looks for it by name); API views are exempt anyway.
@@ -100,9 +103,16 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 
+# PostgreSQL only. Local runs get theirs from manage.py (focusflow/db/embedded.py); anything
+# else (gunicorn, pytest) must say where the database is.
+if not env_str("DATABASE_URL"):
+    fail(
+        "DATABASE_URL is required (postgres://user:password@host:port/name); "
+        "only `make run` and `python manage.py` with DJANGO_DEBUG=1 start a local PostgreSQL themselves"
+    )
 try:
     _database = dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        env_str("DATABASE_URL"),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0, maximum=3600),
         conn_health_checks=True,
     )
@@ -166,7 +176,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Rate limits (focusflow.throttling); None disables one. Every password check (API login,
+# Rate limits (focusflow.throttling.limits); None disables one. Every password check (API login,
 # register, password change, account deletion, admin login), per client address and per
 # account; authenticated writes per user; data exports per user.
 AUTH_THROTTLE_RATE = env_throttle_rate("AUTH_THROTTLE_RATE", "20/minute")
@@ -189,13 +199,12 @@ SIMPLE_JWT = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["focusflow.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["focusflow.parsers.JSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "focusflow.negotiation.ContentNegotiation",
-    "DEFAULT_PAGINATION_CLASS": "focusflow.pagination.CursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["focusflow.api.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["focusflow.api.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "focusflow.api.pagination.CursorPagination",
     "PAGE_SIZE": 20,
-    "EXCEPTION_HANDLER": "focusflow.exceptions.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "focusflow.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "focusflow.api.handler.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "focusflow.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Client address for throttling: REMOTE_ADDR, or the address that many proxies back in
     # X-Forwarded-For. Trusting the header without a proxy would let clients dodge the limit.
@@ -232,7 +241,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Enums stay inline, in the component that uses them (an error body's `code`, a change's
     # `type`): generated clients name them after it, with no global enums to collide.
-    "POSTPROCESSING_HOOKS": ["focusflow.schema.default_security"],
+    "POSTPROCESSING_HOOKS": ["focusflow.api.schema.response_shapes", "focusflow.api.schema.default_security"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
@@ -258,7 +267,7 @@ if env_bool("DJANGO_HTTPS", not DEBUG):
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
-CSRF_FAILURE_VIEW = "focusflow.views.csrf_failure"
+CSRF_FAILURE_VIEW = "focusflow.api.views.csrf_failure"
 
 # --- i18n, static ---------------------------------------------------------------------------
 

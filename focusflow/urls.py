@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from focusflow import views
+from focusflow.api import views
+from focusflow.sync.views import SyncViewSet
 
 router = SimpleRouter()
-router.register("sync", views.SyncViewSet, basename="sync")
+router.register("sync", SyncViewSet, basename="sync")
 
 urlpatterns = [
     path("api/users/", include("users.urls")),

@@ -3,8 +3,8 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from focusflow.admin import UserEmailFilter, YesNoFilter, email_cell
-from focusflow.display import excerpt
+from focusflow.admin.lists import UserEmailFilter, YesNoFilter, email_cell
+from focusflow.core.display import excerpt
 from journals import services
 from journals.models import Journal
 

@@ -5,11 +5,11 @@ class JournalsConfig(AppConfig):
     name = "journals"
 
     def ready(self) -> None:
-        from focusflow.export import register_export_section
-        from focusflow.sync import SyncKind, register_sync_kind
+        from focusflow.sync.feed import SyncKind, register_sync_kind
         from journals.models import Journal
         from journals.selectors import journals_export_rows
         from journals.serializers import JournalSerializer
+        from users.export_sections import register_export_section
 
         register_export_section("journals", rows=journals_export_rows, serializer=JournalSerializer)
         register_sync_kind(SyncKind(name="journal", model=Journal, serializer=JournalSerializer))

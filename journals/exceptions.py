@@ -1,6 +1,6 @@
 from rest_framework import status
 
-from focusflow.errors import DomainError
+from focusflow.api.exceptions import DomainError
 
 
 class JournalLocked(DomainError):

@@ -1,12 +1,16 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
-from focusflow.display import date_text, excerpt
+from focusflow.core.display import date_text, excerpt
 
 CONTENT_MAX_LENGTH = 20_000
 CLIENT_ID_UNIQUE = "journal_client_id_unique_per_user"
+# The text-search configuration journals are parsed and searched with (English stemming).
+SEARCH_CONFIG = "english"
 
 
 class JournalQuerySet(models.QuerySet):
@@ -16,14 +20,21 @@ class JournalQuerySet(models.QuerySet):
         return self.filter(session__isnull=True)
 
 
+class JournalManager(models.Manager.from_queryset(JournalQuerySet)):
+    def get_queryset(self) -> JournalQuerySet:
+        # The search vector is the database's to search with; no journal read loads it.
+        return super().get_queryset().defer("search_vector")
+
+
 class Journal(models.Model):
     """A reflection, written freely or about one of the author's sessions.
 
     A journal tied to a session is final: no edit, no delete (see `JournalQuerySet.editable`).
     Deleting the session is refused too (RESTRICT), so a tied journal never silently turns
-    into a free, editable one; deleting the account takes both. On PostgreSQL the database
-    also holds that the session belongs to the journal's author (a composite foreign key,
-    added in migration 0002) and indexes the content for full-text search.
+    into a free, editable one; deleting the account takes both. The database also holds that
+    the session belongs to the journal's author (a composite foreign key, which Django cannot
+    declare: migration 0002). The text is parsed for full-text search once, when it is
+    written (`search_vector`), and indexed with its author.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="journals")
@@ -42,8 +53,13 @@ class Journal(models.Model):
     # What the request that created it said, to tell a retried upload from a clashing one.
     client_fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
     sync_seq = models.BigIntegerField(default=0, editable=False)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("content", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
-    objects = JournalQuerySet.as_manager()
+    objects = JournalManager()
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -55,6 +71,9 @@ class Journal(models.Model):
                 name="journal_list_idx",
             ),
             models.Index(fields=["user", "sync_seq"], name="journal_sync_idx"),
+            # btree_gin (migration 0004) puts the author's id in the same GIN index: a search
+            # takes one user's matches from it, or walks their journals newest first.
+            GinIndex(fields=["user", "search_vector"], name="journal_search_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["user", "client_id"], name=CLIENT_ID_UNIQUE),

@@ -2,24 +2,15 @@ import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from django.contrib.postgres.search import SearchQuery
 from django.db import DatabaseError, connection, transaction
-from django.db.models import BooleanField, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
-from focusflow.dates import local_range_filter
-from focusflow.outage import is_database_outage
-from journals.models import Journal
+from focusflow.core.dates import local_range_filter
+from focusflow.db.outage import is_database_outage
+from journals.models import SEARCH_CONFIG, Journal
 from users.models import User
-
-SEARCH_CONFIG = "english"
-
-
-def _stored_vector_matches(query: str, words: str) -> RawSQL:
-    """`search_vector @@ <query>`: the text as parsed when it was written (migration 0004)."""
-    table = connection.ops.quote_name(Journal._meta.db_table)
-    return RawSQL(f"{table}.search_vector @@ {query}", [SEARCH_CONFIG, words], output_field=BooleanField())
-
 
 # websearch_to_tsquery nests one NOT per `-`, whatever punctuation stands between them, and
 # PostgreSQL gives up ("tsquery stack too small") past about 32; two mean no more than one.
@@ -44,15 +35,10 @@ def _search_words(words: str) -> str:
 
 
 def _matching(journals: QuerySet[Journal], words: str) -> QuerySet[Journal]:
-    if connection.vendor == "postgresql":
-        # websearch syntax: plain words (stemmed: "running" finds "ran" and "runs"), "quoted
-        # phrases", -excluded words; any input is a valid query, never a syntax error.
-        return journals.filter(_stored_vector_matches(_WEBSEARCH, _search_words(words)))
-    # SQLite (local runs only): every word must appear somewhere in the content.
-    condition = Q()
-    for word in words.split():
-        condition &= Q(content__icontains=word)
-    return journals.filter(condition)
+    """websearch syntax: plain words (stemmed: "running" finds "ran" and "runs"), "quoted
+    phrases", -excluded words; matched against the text as parsed when it was written."""
+    query = SearchQuery(_search_words(words), config=SEARCH_CONFIG, search_type="websearch")
+    return journals.filter(search_vector=query)
 
 
 def journal_list(

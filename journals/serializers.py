@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from focusflow.fields import ClientIdField, instant
-from focusflow.query import LocalDateRangeQuerySerializer
+from focusflow.api.fields import ClientIdField, instant
+from focusflow.api.query_params import LocalDateRangeQuerySerializer
 from journals.models import CONTENT_MAX_LENGTH, Journal
 
 

@@ -1,6 +1,6 @@
 """Journal rules: a reflection about a session is final; only the author ever sees one.
 
-Every write takes the user's next change number first (`focusflow.sync`), in its transaction.
+Every write takes the user's next change number first (`focusflow.sync.feed`), in its transaction.
 """
 
 from uuid import UUID
@@ -10,8 +10,9 @@ from django.utils import timezone
 from rest_framework import exceptions
 
 from focus_sessions.models import FocusSession
-from focusflow.sync import sync_seq_next, tombstone_add
-from focusflow.versions import client_fingerprint, client_id_replay, if_match_check
+from focusflow.api.conditional import if_match_check
+from focusflow.sync.client_ids import client_fingerprint, client_id_replay
+from focusflow.sync.feed import sync_seq_next, tombstone_add
 from journals.exceptions import JournalLocked
 from journals.models import Journal
 from journals.serializers import JournalSerializer

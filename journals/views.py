@@ -4,11 +4,12 @@ from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from focusflow.errors import ClientIdConflict, VersionConflict
-from focusflow.idempotency import idempotent
-from focusflow.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
-from focusflow.versions import etag, if_match_check
-from focusflow.viewsets import APIViewSet
+from focusflow.api.conditional import etag, if_match_check
+from focusflow.api.exceptions import VersionConflict
+from focusflow.api.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
+from focusflow.api.viewsets import APIViewSet
+from focusflow.idempotency.keys import idempotent
+from focusflow.sync.client_ids import ClientIdConflict
 from journals import selectors, services
 from journals.exceptions import JournalLocked
 from journals.models import Journal

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 
-from focusflow.admin import ReadOnlyAdmin
+from focusflow.admin.lists import ReadOnlyAdmin
 from quotes.calendar import quote_day
 from quotes.models import DailyQuote, Quote
 from quotes.selectors import daily_quote_forget

@@ -5,7 +5,7 @@ from datetime import date
 
 from rest_framework import status
 
-from focusflow.errors import DomainError
+from focusflow.api.exceptions import DomainError
 from quotes.models import DailyQuote, Quote
 
 # A handful is plenty: another attempt is only needed when a concurrent writer changed the

@@ -7,9 +7,9 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from focusflow.db import database_answers
-from focusflow.schema import errors
-from focusflow.viewsets import APIViewSet
+from focusflow.api.schema import errors
+from focusflow.api.viewsets import APIViewSet
+from focusflow.db.outage import database_answers
 from quotes.calendar import quote_day, quote_day_end, seconds_left_in_day
 from quotes.selectors import daily_quote_payload
 from quotes.serializers import TodayQuoteSerializer

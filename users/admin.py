@@ -6,13 +6,11 @@ from django.contrib.auth.models import Group
 from django.db.models import Q
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from focusflow.admin import ReadOnlyAdmin, UserEmailFilter, YesNoFilter, email_cell
-from focusflow.sync import sync_seq_next
+from focusflow.admin.lists import ReadOnlyAdmin, UserEmailFilter, YesNoFilter, email_cell
 from users import services
 from users.emails import normalize_email
 from users.models import User
 from users.services import PROFILE_FIELDS
-from users.signals import time_zone_changed
 
 # Admins are superusers; nothing grants rights through groups, so they are not offered.
 admin.site.unregister(Group)
@@ -69,13 +67,13 @@ class UserAdmin(BaseUserAdmin):
         return email_cell(user.email)
 
     def save_model(self, request, obj, form, change) -> None:
+        """A profile change goes through `users.services.user_update`, as one made through the
+        API does (the sync numbering, the stats recount on a time-zone change), inside the
+        change view's transaction; the other fields are saved as Django's admin saves them."""
+        profile = {name: getattr(obj, name) for name in PROFILE_FIELDS if name in form.changed_data}
+        if change and profile:
+            services.user_update(user=User.objects.get(pk=obj.pk), **profile)
         super().save_model(request, obj, form, change)
-        if change and set(form.changed_data) & set(PROFILE_FIELDS):
-            # Numbered for the devices' sync, like a change made through the API (the admin's
-            # change view runs in one transaction, so the number goes with the change).
-            sync_seq_next(user=obj, profile=True)
-        if change and "timezone" in form.changed_data:
-            time_zone_changed.send(sender=User, user=obj)
         if change and "is_active" in form.changed_data and not obj.is_active:
             services.user_deactivate(user=obj)  # unticking "active" is a deactivation too
 

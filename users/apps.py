@@ -7,7 +7,7 @@ class UsersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from focusflow.sync import SyncKind, register_sync_kind
+        from focusflow.sync.feed import SyncKind, register_sync_kind
         from users.auth_state import family_revoked, user_saved_or_deleted
         from users.models import RevokedTokenFamily, User
         from users.serializers import UserSerializer

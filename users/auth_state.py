@@ -20,12 +20,13 @@ Without a shared cache (no REDIS_URL: per-process memory, which other workers wo
 change) nothing is cached: one query per request, as SimpleJWT's own lookup costs.
 """
 
+import json
 import logging
-import pickle
 from uuid import uuid4
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django_redis import get_redis_connection
@@ -50,7 +51,8 @@ _USED = {
     "is_staff",
     "is_superuser",
 }
-SNAPSHOT_FIELDS = tuple(field.attname for field in User._meta.concrete_fields if field.attname in _USED)
+_SNAPSHOT = tuple(field for field in User._meta.concrete_fields if field.attname in _USED)
+SNAPSHOT_FIELDS = tuple(field.attname for field in _SNAPSHOT)
 # A bound on how long a state could outlive a change whose new generation Redis failed to
 # store (it was down at that very moment); otherwise states are dropped by generation.
 STATE_SECONDS = 120
@@ -65,34 +67,23 @@ def _keys(user_id: int) -> tuple[str, str]:
     return cache.make_key(f"auth:state:{user_id}"), cache.make_key(f"auth:gen:{user_id}")
 
 
-# Redis, read and written directly on the cache's own connection pool. Every authenticated
-# request reads here, and going through the cache API (django-redis's decoding, then redis-py's
-# command wrapper: retries, metrics, argument checks) cost more CPU than the round trip itself
-# (docs/performance.md). Values are plain: the generation as text, the state pickled. As the
-# cache does for the rest of the app (IGNORE_EXCEPTIONS), Redis out of reach reads as a miss and
-# a write that fails is logged and skipped: authentication then reads the database.
+# Redis through the cache's own client (django-redis's `get_redis_connection`), not the cache
+# API: a failure must read as "Redis is out of reach" (then the database alone answers, and
+# Redis is not tried again in this request, each try can cost a timeout), where the cache API,
+# which ignores Redis errors (IGNORE_EXCEPTIONS), would read it as a miss. Values are JSON:
+# the generation as text, the state as an object. A write that fails is logged and skipped.
 
 
 def _read(*keys: str) -> list[bytes | None] | None:
     """The keys' values (None for a missing one); None when Redis cannot be read."""
-    pool = get_redis_connection("default").connection_pool
     try:
-        conn = pool.get_connection()
+        return get_redis_connection("default").mget(keys)
     except RedisError as exc:
         logger.warning("auth state: Redis unreachable, reading the database: %s", exc)
         return None
-    try:
-        conn.send_command("MGET", *keys)
-        return conn.read_response()
-    except RedisError as exc:
-        conn.disconnect()  # in an unknown state: the next use connects afresh
-        logger.warning("auth state: Redis read failed, reading the database: %s", exc)
-        return None
-    finally:
-        pool.release(conn)
 
 
-def _write(key: str, value: bytes, *, seconds: int | None = None, only_new: bool = False) -> bool:
+def _write(key: str, value: str, *, seconds: int | None = None, only_new: bool = False) -> bool:
     try:
         return bool(get_redis_connection("default").set(key, value, ex=seconds, nx=only_new))
     except RedisError as exc:
@@ -109,24 +100,26 @@ def authenticated_holder(*, user_id: int, family: str) -> TokenHolder:
     if found is None:  # Redis out of reach: the database alone, not Redis again (its timeouts)
         return token_holder(user_id=user_id, family=family)
     stored, generation = found
-    state = pickle.loads(stored) if stored is not None else None
+    state = json.loads(stored) if stored is not None else None
+    generation = generation.decode() if generation is not None else None
     if state is None or generation is None or state["gen"] != generation:
         state = _load(user_id, gen_key, generation)
         if state is None:
             return TokenHolder(user=None, family_revoked=False, token_version=None)
-    user = User.from_db(DEFAULT_DB_ALIAS, SNAPSHOT_FIELDS, state["values"])
+    values = [field.to_python(value) for field, value in zip(_SNAPSHOT, state["values"], strict=True)]
+    user = User.from_db(DEFAULT_DB_ALIAS, SNAPSHOT_FIELDS, values)
     return TokenHolder(user=user, family_revoked=family in state["revoked"], token_version=state["tv"])
 
 
-def _load(user_id: int, gen_key: str, generation: bytes | None) -> dict | None:
+def _load(user_id: int, gen_key: str, generation: str | None) -> dict | None:
     """The state from the database, cached under `generation` (read before it)."""
     if generation is None:  # never changed yet, or evicted: start one
-        fresh = uuid4().hex.encode()
+        fresh = uuid4().hex
         if _write(gen_key, fresh, only_new=True):
             generation = fresh
         else:  # another request started one first (or Redis failed: None, nothing cached)
             current = _read(gen_key)
-            generation = current[0] if current else None
+            generation = current[0].decode() if current and current[0] is not None else None
     row = User.objects.filter(pk=user_id).values_list(*SNAPSHOT_FIELDS, "password").first()
     if row is None:
         return None
@@ -135,7 +128,7 @@ def _load(user_id: int, gen_key: str, generation: bytes | None) -> dict | None:
         "gen": generation,
         "values": row[:-1],
         "tv": password_version(row[-1]),
-        "revoked": frozenset(revoked.values_list("family", flat=True)),
+        "revoked": list(revoked.values_list("family", flat=True)),
     }
     if generation is not None:  # None: Redis is failing; answer without caching
         _store(user_id, state)
@@ -144,7 +137,7 @@ def _load(user_id: int, gen_key: str, generation: bytes | None) -> dict | None:
 
 def _store(user_id: int, state: dict) -> None:
     state_key, _ = _keys(user_id)
-    _write(state_key, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), seconds=STATE_SECONDS)
+    _write(state_key, json.dumps(state, cls=DjangoJSONEncoder), seconds=STATE_SECONDS)
 
 
 def account_changed(user_id: int) -> None:
@@ -153,7 +146,7 @@ def account_changed(user_id: int) -> None:
     if not _shared():
         return
     _, gen_key = _keys(user_id)
-    transaction.on_commit(lambda: _write(gen_key, uuid4().hex.encode()))
+    transaction.on_commit(lambda: _write(gen_key, uuid4().hex))
 
 
 # Signal receivers, connected in UsersConfig.ready().

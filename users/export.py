@@ -12,7 +12,7 @@ from itertools import islice
 from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
 
-from focusflow.export import export_sections
+from users.export_sections import export_sections
 from users.models import User
 from users.selectors import user_export_snapshot
 from users.serializers import UserSerializer

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 
-from focusflow.validators import validate_time_zone
+from focusflow.core.timezones import validate_time_zone
 from users.emails import InvalidEmail, normalize_email
 
 # The daily goal, in minutes: at least one, at most a whole day.
@@ -70,7 +70,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)
-    # The account's change counter (`focusflow.sync`): every change to its sessions, journals
+    # The account's change counter (`focusflow.sync.feed`): every change to its sessions, journals
     # and profile takes the next number, under this row's lock. `profile_seq` is the number of
     # the latest profile change (0: never changed, so every first sync includes it).
     sync_seq = models.BigIntegerField(default=0, editable=False)
@@ -111,7 +111,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         if not self._state.adding and kwargs.get("update_fields") is None:
-            # The sync counters move only by their own statements (`focusflow.sync`), under the
+            # The sync counters move only by their own statements (`focusflow.sync.feed`), under the
             # row's lock: a full save from an instance read earlier (the admin's form,
             # `changepassword`) must not write an older number back over a newer one.
             kwargs["update_fields"] = [

@@ -7,9 +7,8 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from focusflow.db import first_of
-from focusflow.errors import AccountGone
-from focusflow.export import ExportSection, export_sections
+from focusflow.api.exceptions import AccountGone
+from users.export_sections import ExportSection, export_sections
 from users.models import User
 
 
@@ -17,7 +16,7 @@ def user_profile(*, user: User) -> User:
     """The account as stored now: request.user may come from the authentication cache, and a
     profile shown must be the one another device may just have changed (and, with the
     database out of reach, a 503 rather than a copy)."""
-    profile = first_of(User, "id = %s", [user.pk])
+    profile = User.objects.filter(pk=user.pk).first()
     if profile is None:
         raise AccountGone()
     return profile
@@ -33,10 +32,10 @@ class UserExport:
 @contextmanager
 def user_export_snapshot(*, user: User) -> Iterator[UserExport]:
     """Everything the account holds, as one consistent snapshot for as long as the block runs:
-    on PostgreSQL the sections are read in one REPEATABLE READ transaction, so a journal
+    the sections are read in one REPEATABLE READ transaction, so a journal
     written meanwhile cannot name a session the document leaves out."""
     # Only when this opens the transaction (the first statement must set its isolation).
-    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
+    snapshot = not connection.in_atomic_block
     with transaction.atomic():
         if snapshot:
             with connection.cursor() as cursor:

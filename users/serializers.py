@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from focusflow.fields import TimeZoneField, instant
+from focusflow.api.fields import TimeZoneField, instant
 from users.emails import InvalidEmail, normalize_email
 from users.models import User
 

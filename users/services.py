@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.timezone import now
 from rest_framework import exceptions
 
-from focusflow.sync import sync_seq_next
+from focusflow.sync.feed import sync_seq_next
 from users.emails import normalize_email
 from users.models import User
 from users.signals import time_zone_changed

@@ -34,7 +34,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from focusflow.errors import AccountGone
+from focusflow.api.exceptions import AccountGone
 from users.models import RevokedTokenFamily, User
 
 TOKEN_VERSION_CLAIM = "tv"

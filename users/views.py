@@ -6,9 +6,9 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from focusflow.schema import errors, invalid
-from focusflow.throttling import ExportThrottle, PasswordCheckThrottle, rate_limited
-from focusflow.viewsets import APIViewSet, PublicViewSet
+from focusflow.api.schema import errors, invalid
+from focusflow.api.viewsets import APIViewSet, PublicViewSet
+from focusflow.throttling.throttles import ExportThrottle, PasswordCheckThrottle, rate_limited
 from users import selectors, services
 from users.export import ExportSerializer, export_chunks
 from users.serializers import (

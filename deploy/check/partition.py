@@ -2,7 +2,7 @@
 
 A TCP proxy cannot fake this (its kernel still acknowledges everything), so a throwaway
 PostgreSQL server of this check's own runs in a network namespace, reached over a veth link,
-and the link is taken down. With focusflow.dbconn's options, on the app's side a query in
+and the link is taken down. With focusflow.db.options's options, on the app's side a query in
 flight and a new connection must fail within DB_CONNECT_TIMEOUT (+1 s), where plain libpq
 waits for the kernel's retransmissions, about 15 minutes; on the server's side the
 transaction of the vanished client must end as quickly, releasing its locks, where the
@@ -52,7 +52,7 @@ def ip(*args: str, namespace: str | None = None) -> None:
 def run(*, timeout: int) -> dict:
     import psycopg2
 
-    from focusflow.dbconn import outage_safe_options
+    from focusflow.db.options import outage_safe_options
 
     tag = f"ff{os.getpid() % 100000}"
     namespace, host_link, ns_link = f"{tag}ns", f"{tag}h", f"{tag}n"

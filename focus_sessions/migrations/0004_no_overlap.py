@@ -3,7 +3,7 @@ sessions filled in.
 
 The exclusion constraint compares each user's sessions' time ranges, [start, end), a running
 session's range extending to infinity; `btree_gist` lets the same GiST index compare user ids
-for equality. SQLite (the quick local run) has no such constraint: the services check there.
+for equality.
 
 Sessions recorded before could overlap only by the clock differences of app servers (a start
 on one a few milliseconds before a stop on another); those are moved to begin where the
@@ -27,8 +27,6 @@ def backfill(apps, schema_editor):
 
 
 def add_constraint(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     table = schema_editor.quote_name(apps.get_model("focus_sessions", "FocusSession")._meta.db_table)
     earlier_end = f"""
         SELECT id, MAX(end_time) OVER (
@@ -67,8 +65,6 @@ def add_constraint(apps, schema_editor):
 
 
 def drop_constraint(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     table = schema_editor.quote_name(apps.get_model("focus_sessions", "FocusSession")._meta.db_table)
     schema_editor.execute(
         f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {schema_editor.quote_name(CONSTRAINT)}"

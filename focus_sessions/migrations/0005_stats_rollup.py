@@ -1,59 +1,32 @@
 """The stats rollup: completed sessions per user and local day, and the streaks (runs of
 consecutive days), filled in from the sessions that exist."""
 
-from datetime import timedelta
-from zoneinfo import ZoneInfo
-
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
 
 def backfill(apps, schema_editor):
-    connection = schema_editor.connection
     FocusSession = apps.get_model("focus_sessions", "FocusSession")
     FocusDay = apps.get_model("focus_sessions", "FocusDay")
     FocusStreak = apps.get_model("focus_sessions", "FocusStreak")
     User = apps.get_model("users", "User")
-    if connection.vendor == "postgresql":
-        quote = schema_editor.quote_name
-        days, streaks = quote(FocusDay._meta.db_table), quote(FocusStreak._meta.db_table)
-        sessions, users = quote(FocusSession._meta.db_table), quote(User._meta.db_table)
-        schema_editor.execute(
-            f"INSERT INTO {days} (user_id, date, sessions, focus_seconds) "
-            f"SELECT s.user_id, (s.start_time AT TIME ZONE u.timezone)::date, COUNT(*), SUM(COALESCE(s.focus_seconds, 0)) "
-            f"FROM {sessions} s JOIN {users} u ON u.id = s.user_id WHERE NOT s.is_active GROUP BY 1, 2"
-        )
-        # Consecutive days share date minus their rank: one group per run.
-        schema_editor.execute(
-            f"INSERT INTO {streaks} (user_id, first, last, days) "
-            "SELECT user_id, MIN(date), MAX(date), COUNT(*) FROM ("
-            f"  SELECT user_id, date, date - (ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY date))::int AS run "
-            f"  FROM {days}"
-            ") AS d GROUP BY user_id, run"
-        )
-        return
-    # SQLite (local runs): the same, in Python.
-    for user in User.objects.all():
-        zone, counted = ZoneInfo(user.timezone), {}
-        for start, focus in FocusSession.objects.filter(user=user, is_active=False).values_list(
-            "start_time", "focus_seconds"
-        ):
-            n, seconds = counted.get(start.astimezone(zone).date(), (0, 0))
-            counted[start.astimezone(zone).date()] = (n + 1, seconds + (focus or 0))
-        FocusDay.objects.bulk_create(
-            [FocusDay(user=user, date=day, sessions=n, focus_seconds=s) for day, (n, s) in counted.items()]
-        )
-        run = None
-        for day in sorted(counted):
-            if run is not None and day == run.last + timedelta(days=1):
-                run.last, run.days = day, run.days + 1
-                continue
-            if run is not None:
-                run.save()
-            run = FocusStreak(user=user, first=day, last=day, days=1)
-        if run is not None:
-            run.save()
+    quote = schema_editor.quote_name
+    days, streaks = quote(FocusDay._meta.db_table), quote(FocusStreak._meta.db_table)
+    sessions, users = quote(FocusSession._meta.db_table), quote(User._meta.db_table)
+    schema_editor.execute(
+        f"INSERT INTO {days} (user_id, date, sessions, focus_seconds) "
+        f"SELECT s.user_id, (s.start_time AT TIME ZONE u.timezone)::date, COUNT(*), SUM(COALESCE(s.focus_seconds, 0)) "
+        f"FROM {sessions} s JOIN {users} u ON u.id = s.user_id WHERE NOT s.is_active GROUP BY 1, 2"
+    )
+    # Consecutive days share date minus their rank: one group per run.
+    schema_editor.execute(
+        f"INSERT INTO {streaks} (user_id, first, last, days) "
+        "SELECT user_id, MIN(date), MAX(date), COUNT(*) FROM ("
+        f"  SELECT user_id, date, date - (ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY date))::int AS run "
+        f"  FROM {days}"
+        ") AS d GROUP BY user_id, run"
+    )
 
 
 class Migration(migrations.Migration):

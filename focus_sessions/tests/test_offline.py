@@ -428,8 +428,8 @@ def test_the_database_refuses_overlapping_sessions_on_its_own(alice):
 
 
 def test_the_python_overlap_rule_agrees_with_postgresqls_constraint(alice):
-    """`sessions_overlapping` names the session in the way and guards SQLite, which has no
-    exclusion constraint: it must say yes exactly when PostgreSQL refuses."""
+    """`sessions_overlapping` names the session in the way when the exclusion constraint
+    refuses a write: it must say yes exactly when PostgreSQL refuses."""
     rng = random.Random(7)
     FocusSessionFactory(user=alice, start_time=T0, minutes=30)  # [0, 30)
     FocusSessionFactory(user=alice, start_time=T0 + timedelta(minutes=40), minutes=0)  # empty

@@ -1,4 +1,4 @@
-"""Give the sessions and journals that exist already their change numbers (`focusflow.sync`).
+"""Give the sessions and journals that exist already their change numbers (`focusflow.sync.feed`).
 
 Per user, in order of creation: sessions 1..n, then journals n+1..n+m; the user's counter is
 set to the last number. A first sync then lists them all, each with a number of its own.

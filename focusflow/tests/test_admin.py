@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.html import escape
 
-from focusflow.display import date_text, datetime_text, excerpt
+from focusflow.core.display import date_text, datetime_text, excerpt
 from focusflow.testing import T0
 from focusflow.tests.admin_rows import add_rows
 

@@ -22,8 +22,8 @@ from django.db import (
 from django.test import Client
 
 from focus_sessions.models import FocusSession
-from focusflow.dbconn import RETRY_CONNECT_AFTER_SECONDS, GuardedConnection, outage_safe_options
-from focusflow.outage import RETRY_AFTER_SECONDS, is_database_outage
+from focusflow.db.options import RETRY_CONNECT_AFTER_SECONDS, GuardedConnection, outage_safe_options
+from focusflow.db.outage import RETRY_AFTER_SECONDS, is_database_outage
 from focusflow.tests.db_outage import cut_database, restore_database
 from journals import selectors as journal_selectors
 from users.tokens import refresh_token_for

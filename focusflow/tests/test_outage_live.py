@@ -137,7 +137,7 @@ def test_a_cut_database_is_a_503_everywhere_and_the_same_workers_recover(server,
 def recover(server, user) -> None:
     """Every worker answers normally again: a dozen successes in a row. It takes about a
     second, as each worker process tries to connect at most once a second after a failure
-    (focusflow.dbconn)."""
+    (focusflow.db.options)."""
     in_a_row = 0
     for _ in range(HANG_GUARD * 20):
         in_a_row = in_a_row + 1 if call(server, "GET", "/api/users/me/", user=user).status_code == 200 else 0

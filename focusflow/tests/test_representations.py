@@ -10,7 +10,7 @@ from rest_framework import serializers
 from focus_sessions.selectors import DayStats, FocusStats
 from focus_sessions.serializers import FocusSessionSerializer, StatsSerializer
 from focus_sessions.tests.factories import FocusSessionFactory
-from focusflow.fields import instant
+from focusflow.api.fields import instant
 from focusflow.testing import T0, at
 from journals.serializers import JournalSerializer
 from journals.tests.factories import JournalFactory

@@ -179,7 +179,25 @@ def test_rate_limits_default_to_the_contract_and_count_in_the_database_without_r
     assert result.stdout.split() == ["20/minute", "600/minute", "database"], result.stderr
 
 
-def test_without_database_url_a_local_run_uses_sqlite():
-    code = "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'])"
-    result = manage("shell", "--no-imports", "-c", code, DJANGO_DEBUG="1", DATABASE_URL="")
-    assert result.stdout.strip() == "django.db.backends.sqlite3", result.stderr
+def test_without_database_url_settings_stop_with_one_line_outside_manage_py():
+    # manage.py with DJANGO_DEBUG=1 would start the embedded PostgreSQL (focusflow/db/embedded.py,
+    # tested on its own in test_embedded.py); gunicorn, pytest and plain imports must not.
+    ours = ("DJANGO_", "JWT_", "AUTH_", "USER_", "QUOTES_", "SYNC_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=BASE_DIR,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "focusflow.settings",
+            "DJANGO_DEBUG": "1",
+            "DATABASE_URL": "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "DATABASE_URL is required" in lines[0]

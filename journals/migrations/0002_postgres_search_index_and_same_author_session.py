@@ -1,4 +1,4 @@
-"""PostgreSQL-only parts of the journal schema (SQLite, used for quick local runs, skips them):
+"""Parts of the journal schema written in PostgreSQL's own terms:
 
 - a GIN index on the content's English text-search vector, the exact expression
   journals.selectors.search_vector() queries with;
@@ -20,8 +20,6 @@ def _index() -> GinIndex:
 
 
 def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     journal = apps.get_model("journals", "Journal")
     session = apps.get_model("focus_sessions", "FocusSession")
     schema_editor.add_index(journal, _index())
@@ -34,8 +32,6 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     journal = apps.get_model("journals", "Journal")
     quote = schema_editor.quote_name
     schema_editor.execute(f"ALTER TABLE {quote(journal._meta.db_table)} DROP CONSTRAINT {quote(FK_NAME)}")

@@ -1,5 +1,4 @@
-"""Full-text search on a stored, generated tsvector (PostgreSQL only; SQLite searches with
-plain word matching).
+"""Full-text search on a stored, generated tsvector.
 
 Searching used to parse each journal's text again (`to_tsvector(content)`) for every row the
 query looked at: a user with many journals paid for it on every search. The text is now parsed
@@ -15,8 +14,6 @@ NEW_INDEX = "journal_search_idx"
 
 
 def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     table = schema_editor.quote_name(apps.get_model("journals", "Journal")._meta.db_table)
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
     schema_editor.execute(
@@ -28,8 +25,6 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     table = schema_editor.quote_name(apps.get_model("journals", "Journal")._meta.db_table)
     schema_editor.execute(
         f"CREATE INDEX {OLD_INDEX} ON {table} USING gin (to_tsvector('english'::regconfig, content))"

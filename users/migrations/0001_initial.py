@@ -5,7 +5,7 @@ import django.db.models.functions.text
 import django.utils.timezone
 from django.db import migrations, models
 
-import focusflow.validators
+import focusflow.core.timezones
 import users.models
 
 
@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                         default="UTC",
                         help_text="IANA time zone; stats and date filters use it.",
                         max_length=64,
-                        validators=[focusflow.validators.validate_time_zone],
+                        validators=[focusflow.core.timezones.validate_time_zone],
                     ),
                 ),
                 (

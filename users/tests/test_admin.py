@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from focusflow.testing import T0, changelist_rows
+from focusflow.testing import T0, at, changelist_rows
 from users import services
 from users.models import User
 from users.services import auth_tokens_for
@@ -158,3 +158,26 @@ def test_the_token_lists_filter_by_blacklisted_and_by_email(admin_client, alice,
     ]
     assert _users_shown(admin_client, "blacklistedtoken", user_email="bob@example.com") == ["bob@example.com"]
     assert _users_shown(admin_client, "blacklistedtoken", user_email="alice@example.com") == []
+
+
+def test_a_time_zone_changed_in_the_admin_reaches_sync_and_recounts_stats(admin_client, alice, client_for):
+    """The admin changes the profile through users.services.user_update, as the API does: the
+    other devices' sync sees the profile change, and the stats count days in the new zone."""
+    from focus_sessions.tests.factories import FocusSessionFactory
+
+    # Thursday 23:30 UTC: Thursday in UTC, already Friday in Paris. The clock: Friday 10:00 UTC.
+    FocusSessionFactory(user=alice, start_time=T0.replace(hour=23, minute=30) - timedelta(days=1), minutes=20)
+    with at(60):
+        app = client_for(alice)
+        synced = app.get("/api/sync/").json()["cursor"]
+        response = admin_client.post(
+            f"{LIST}{alice.pk}/change/",
+            {"email": alice.email, "timezone": "Europe/Paris", "is_active": "on",
+             "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"},
+        )  # fmt: skip
+        assert response.status_code == 302, response.content
+
+        changes = app.get("/api/sync/", {"cursor": synced}).json()["changes"]
+        stats = app.get("/api/sessions/stats/", {"days": 7}).json()
+    assert [(c["type"], c["data"]["timezone"]) for c in changes] == [("profile", "Europe/Paris")]
+    assert [d["date"] for d in stats["days"] if d["sessions"]] == [T0.date().isoformat()]  # Friday

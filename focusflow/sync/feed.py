@@ -1,0 +1,239 @@
+"""The change feed behind `GET /api/sync/`: every device of a user converges on the server's copy.
+
+Why it never skips a change: each user has a change counter (`User.sync_seq`). A write takes
+the next number with `UPDATE ... SET sync_seq = sync_seq + 1 RETURNING`, which locks the
+user's row until the write's transaction ends, and stamps it on the object it changes (or on
+a tombstone, or as `User.profile_seq`). The next write of that user waits for the lock, so
+numbers are handed out in commit order: once number N is visible, every number before it is
+committed and visible too. A global sequence or a timestamp would not do: a transaction can
+take a number, then commit after a reader has already read past it.
+
+A page lists the objects whose latest change number is above the cursor, in number order,
+each once with its latest state. The cursor is the last number the page covered, signed so
+clients cannot forge or edit it (it is never a client's clock). Deletions leave tombstones,
+kept at least `SYNC_TOMBSTONE_RETENTION`; purging them raises the user's purge horizon
+(`User.sync_purged_seq`), and a cursor from before the horizon, or older than the retention,
+answers 410 so the client starts again without one.
+
+Apps register what they sync (`register_sync_kind` in AppConfig.ready()), as with the export.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.db import connection, transaction
+from django.db.models import Max, Model
+from django.utils import timezone
+from rest_framework import exceptions, status
+from rest_framework.serializers import Serializer
+
+from focusflow.api.exceptions import AccountGone, DomainError
+from focusflow.sync.models import Tombstone
+
+_CURSOR_SALT = "focusflow.sync.cursor"
+
+
+class SyncCursorExpired(DomainError):
+    status_code = status.HTTP_410_GONE
+    default_detail = (
+        "This sync cursor is older than the deletions the server keeps; sync again without a cursor."
+    )
+    default_code = "sync_cursor_expired"
+
+
+@dataclass(frozen=True)
+class SyncKind:
+    """Something a user's devices keep a copy of: its rows, and how its endpoint shows one."""
+
+    name: str
+    model: type[Model]
+    serializer: type[Serializer]
+    owner_field: str = "user"  # the field that holds the owning user ("pk" for the user itself)
+    seq_field: str = "sync_seq"
+
+    def owned_by(self, user) -> dict:
+        return {self.owner_field: user.pk if self.owner_field == "pk" else user}
+
+
+_kinds: dict[str, SyncKind] = {}
+
+
+def register_sync_kind(kind: SyncKind) -> None:
+    _kinds[kind.name] = kind
+
+
+def sync_kinds() -> list[SyncKind]:
+    return [_kinds[name] for name in sorted(_kinds)]
+
+
+# --- Writing ----------------------------------------------------------------------------------
+
+
+def sync_seq_next(*, user, profile: bool = False, refresh: tuple[str, ...] = ()) -> int:
+    """The user's next change number. Locks the user's row until the current transaction ends,
+    so call it first in the transaction that makes the change (every write of one user then
+    runs one at a time, in the order of their numbers). `profile`: the change is to the
+    profile itself, which then carries the number. `refresh`: fields of `user` to read again
+    in the same statement, current as of the lock. AccountGone if the account was deleted
+    meanwhile."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("sync_seq_next must run inside the transaction that makes the change")
+    table = connection.ops.quote_name(get_user_model()._meta.db_table)
+    # On the right of SET, columns have their old values: profile_seq gets the new number.
+    also = ", profile_seq = sync_seq + 1" if profile else ""
+    columns = "".join(f", {connection.ops.quote_name(name)}" for name in refresh)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET sync_seq = sync_seq + 1{also} WHERE id = %s RETURNING sync_seq{columns}",
+            [user.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise AccountGone()
+    for name, value in zip(refresh, row[1:], strict=True):
+        setattr(user, name, value)
+    return row[0]
+
+
+def tombstone_add(*, user, kind: str, object_id: int, seq: int) -> None:
+    """Record a deletion for the feed, in the deleting transaction, with its change number."""
+    Tombstone.objects.create(user=user, kind=kind, object_id=object_id, sync_seq=seq)
+
+
+def tombstones_purge(*, now: datetime | None = None) -> int:
+    """Delete tombstones older than the retention and raise each user's purge horizon, in one
+    transaction; returns how many went."""
+    cutoff = (now or timezone.now()) - settings.SYNC_TOMBSTONE_RETENTION
+    expired = Tombstone.objects.filter(deleted_at__lt=cutoff)
+    User = get_user_model()
+    with transaction.atomic():
+        horizons = expired.values("user_id").annotate(seq=Max("sync_seq")).order_by()
+        for horizon in horizons:
+            User.objects.filter(pk=horizon["user_id"], sync_purged_seq__lt=horizon["seq"]).update(
+                sync_purged_seq=horizon["seq"]
+            )
+        deleted, _ = expired.delete()
+    return deleted
+
+
+# --- The cursor -------------------------------------------------------------------------------
+
+
+def cursor_encode(*, user, seq: int, now: datetime) -> str:
+    return signing.dumps({"u": user.pk, "s": seq, "t": int(now.timestamp())}, salt=_CURSOR_SALT)
+
+
+def cursor_decode(raw: str, *, user, now: datetime, purged_seq: int, latest: int) -> int:
+    """The change number a cursor stands for. A cursor that is not ours, or another user's,
+    is a 400 on `cursor`; one the retention has overtaken is a 410, and so is one ahead of the
+    account's counter (the database was restored from a backup: numbers it hands out again
+    would be skipped)."""
+    invalid = exceptions.ValidationError({"cursor": ["Invalid sync cursor; sync again without one."]})
+    try:
+        data = signing.loads(raw, salt=_CURSOR_SALT)
+    except signing.BadSignature:
+        raise invalid from None
+    if not isinstance(data, dict) or data.get("u") != user.pk:
+        raise invalid
+    seq, issued = data.get("s"), data.get("t")
+    if type(seq) is not int or type(issued) is not int or seq < 0:
+        raise invalid
+    too_old = now.timestamp() - issued > settings.SYNC_TOMBSTONE_RETENTION.total_seconds()
+    if seq < purged_seq or seq > latest or too_old:
+        raise SyncCursorExpired()
+    return seq
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    object_id: int
+    seq: int
+    obj: Model | None  # None: deleted
+
+    @property
+    def deleted(self) -> bool:
+        return self.obj is None
+
+
+@dataclass(frozen=True)
+class SyncPage:
+    changes: list[Change]
+    seq: int  # the change number the page's cursor stands for
+    has_more: bool
+
+
+def _changes_sql(kinds: list[SyncKind]) -> str:
+    """One statement for the page: the latest change of each live object, and the tombstones,
+    above the cursor, in change-number order. Each branch takes its own first rows by its
+    (owner, number) index before they are merged, so a page costs the same whatever the
+    length of the history (a sort over the union would read all of it)."""
+    quote = connection.ops.quote_name
+    parts = []
+    for kind in kinds:
+        meta = kind.model._meta
+        owner = meta.pk.column if kind.owner_field == "pk" else meta.get_field(kind.owner_field).column
+        seq = quote(kind.seq_field)
+        parts.append(
+            f"SELECT * FROM (SELECT CAST(%s AS varchar(16)) AS kind, {quote(meta.pk.column)} AS object_id, "
+            f"{seq} AS seq, 0 AS deleted FROM {quote(meta.db_table)} "
+            f"WHERE {quote(owner)} = %s AND {seq} > %s ORDER BY {seq} LIMIT %s) AS {quote(kind.name)}"
+        )
+    parts.append(
+        "SELECT * FROM (SELECT kind, object_id, sync_seq AS seq, 1 AS deleted "
+        f"FROM {quote(Tombstone._meta.db_table)} WHERE user_id = %s AND sync_seq > %s "
+        "ORDER BY sync_seq LIMIT %s) AS tombstones"
+    )
+    return " UNION ALL ".join(parts) + " ORDER BY seq LIMIT %s"
+
+
+def _objects(kind: SyncKind, *, user, ids: list[int]) -> list[Model]:
+    """The page's objects of one kind."""
+    return list(kind.model.objects.filter(**kind.owned_by(user), pk__in=ids).order_by())
+
+
+def sync_position(*, user) -> tuple[int, int]:
+    """(latest change number, purge horizon) of the account, read now."""
+    row = get_user_model().objects.filter(pk=user.pk).values_list("sync_seq", "sync_purged_seq").first()
+    if row is None:
+        raise AccountGone()
+    return row
+
+
+def sync_page(*, user, after: int, limit: int, latest: int) -> SyncPage:
+    """The changes above `after`: at most `limit`, oldest first. `latest` is the account's
+    change number read before (`sync_position`): when it is `after`, nothing changed and the
+    page costs no further query. Otherwise one statement lists the page (its snapshot decides
+    the cursor) and one query per kind fetches the objects. An object deleted between the two
+    is left out: its tombstone was committed after that snapshot, so it has a higher number
+    than anything on this page and comes on a later one."""
+    if latest <= after:
+        return SyncPage(changes=[], seq=after, has_more=False)
+    kinds = sync_kinds()
+    params: list = []
+    for kind in kinds:
+        params += [kind.name, user.pk, after, limit + 1]
+    params += [user.pk, after, limit + 1, limit + 1]
+    with connection.cursor() as cursor:
+        cursor.execute(_changes_sql(kinds), params)
+        rows = cursor.fetchall()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    found: dict[tuple[str, int], Model] = {}
+    for kind in kinds:
+        ids = [object_id for name, object_id, _, deleted in rows if name == kind.name and not deleted]
+        if ids:
+            found.update(((kind.name, obj.pk), obj) for obj in _objects(kind, user=user, ids=ids))
+    changes = []
+    for name, object_id, seq, deleted in rows:
+        obj = None if deleted else found.get((name, object_id))
+        if obj is None and not deleted:
+            continue
+        changes.append(Change(kind=name, object_id=object_id, seq=seq, obj=obj))
+    return SyncPage(changes=changes, seq=rows[-1][2] if rows else after, has_more=has_more)

@@ -1,0 +1,278 @@
+"""The sync feed, `GET /api/sync/`: what a device receives, page by page (contract v1.1)."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+
+from focus_sessions.models import FocusSession
+from focus_sessions.serializers import FocusSessionSerializer
+from focusflow.sync.models import Tombstone
+from focusflow.testing import T0, DeviceCopy, at, comparable, frozen
+from journals.models import Journal
+from journals.serializers import JournalSerializer
+from users.serializers import UserSerializer
+
+pytestmark = pytest.mark.django_db
+
+SYNC = "/api/sync/"
+SESSIONS = "/api/sessions/"
+
+
+def device(client, **kwargs) -> DeviceCopy:
+    def fetch(params):
+        response = client.get(SYNC, params)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    return DeviceCopy(fetch, **kwargs)
+
+
+def server_copy(user) -> dict:
+    """What the server holds for the user, shown as its endpoints show it."""
+    copy = {
+        ("profile", user.pk): comparable("profile", UserSerializer(type(user).objects.get(pk=user.pk)).data)
+    }
+    for session in FocusSession.objects.filter(user=user):
+        copy[("session", session.pk)] = comparable("session", FocusSessionSerializer(session).data)
+    for journal in Journal.objects.filter(user=user):
+        copy[("journal", journal.pk)] = comparable("journal", JournalSerializer(journal).data)
+    return copy
+
+
+def log(client, start: int, end: int, **extra):
+    body = {
+        "start_time": (T0 + timedelta(minutes=start)).isoformat(),
+        "end_time": (T0 + timedelta(minutes=end)).isoformat(),
+        **extra,
+    }
+    response = client.post(SESSIONS, body)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_a_first_sync_brings_the_profile_and_everything_in_commit_order(alice_client, alice):
+    with at(0):
+        first = log(alice_client, -60, -30)
+        journal = alice_client.post("/api/journals/create/", {"content": "x", "session": first["id"]}).json()
+        running = alice_client.post("/api/sessions/start/").json()
+        body = alice_client.get(SYNC).json()
+    assert [(c["type"], c["id"]) for c in body["changes"]] == [
+        ("profile", alice.pk),
+        ("session", first["id"]),
+        ("journal", journal["id"]),
+        ("session", running["id"]),
+    ]
+    assert body["has_more"] is False
+    assert body["server_now"] == running["server_now"]
+    changes = {(c["type"], c["id"]): c for c in body["changes"]}
+    assert changes[("journal", journal["id"])]["data"] == journal
+    assert changes[("session", running["id"])]["data"] == running
+    assert changes[("profile", alice.pk)]["data"] == alice_client.get("/api/users/me/").json()
+    assert all(c["deleted"] is False for c in body["changes"])
+
+
+def test_a_later_sync_brings_only_what_changed_each_object_once_in_its_latest_state(alice_client, alice):
+    phone = device(alice_client)
+    with at(0):
+        kept = log(alice_client, -90, -60)
+        edited = log(alice_client, -50, -40)
+        phone.sync()
+        alice_client.patch(f"{SESSIONS}{edited['id']}/", {"label": "one"})
+        alice_client.patch(f"{SESSIONS}{edited['id']}/", {"label": "two"})
+        body = alice_client.get(SYNC, {"cursor": phone.cursor}).json()
+    assert [(c["type"], c["id"], c["data"]["label"]) for c in body["changes"]] == [
+        ("session", edited["id"], "two")
+    ]
+    assert kept["id"] not in {c["id"] for c in body["changes"]}
+
+
+def test_deletions_come_as_tombstones(alice_client, alice):
+    phone = device(alice_client)
+    with at(0):
+        session = log(alice_client, -60, -30)
+        journal = alice_client.post("/api/journals/create/", {"content": "x"}).json()
+        phone.sync()
+        alice_client.delete(f"{SESSIONS}{session['id']}/")
+        alice_client.delete(f"/api/journals/{journal['id']}/")
+        body = alice_client.get(SYNC, {"cursor": phone.cursor}).json()
+    assert body["changes"] == [
+        {"type": "session", "id": session["id"], "deleted": True, "data": None},
+        {"type": "journal", "id": journal["id"], "deleted": True, "data": None},
+    ]
+
+
+def test_a_profile_change_comes_as_one_profile_entry(alice_client, alice):
+    phone = device(alice_client)
+    phone.sync()
+    alice_client.patch("/api/users/me/", {"timezone": "Asia/Tokyo", "daily_goal_minutes": 90})
+    body = alice_client.get(SYNC, {"cursor": phone.cursor}).json()
+    assert [(c["type"], c["data"]["timezone"], c["data"]["daily_goal_minutes"]) for c in body["changes"]] == [
+        ("profile", "Asia/Tokyo", 90)
+    ]
+    # Saving the same values again is no change.
+    alice_client.patch("/api/users/me/", {"timezone": "Asia/Tokyo"})
+    assert alice_client.get(SYNC, {"cursor": body["cursor"]}).json()["changes"] == []
+
+
+def test_retries_change_nothing_the_feed_would_carry(alice_client, alice):
+    phone = device(alice_client)
+    client_id = str(uuid.uuid4())
+    with at(0):
+        alice_client.post("/api/sessions/start/", {"client_id": client_id}, HTTP_IDEMPOTENCY_KEY="k1")
+        phone.sync()
+        alice_client.post("/api/sessions/start/", {"client_id": client_id})  # a retried upload
+        alice_client.post("/api/sessions/start/", {"client_id": client_id}, HTTP_IDEMPOTENCY_KEY="k1")
+        body = alice_client.get(SYNC, {"cursor": phone.cursor}).json()
+    assert body["changes"] == []
+
+
+def test_pages_applied_in_order_give_the_servers_copy(alice_client, alice):
+    phone = device(alice_client, limit=3)
+    with at(0):
+        for n in range(10):
+            log(alice_client, -300 + 20 * n, -290 + 20 * n, label=f"s{n}")
+        for n in range(4):
+            alice_client.post("/api/journals/create/", {"content": f"j{n}"})
+        assert phone.sync() == 5  # 1 profile + 10 sessions + 4 journals, 3 a page
+        assert phone.snapshot() == server_copy(alice)
+        alice_client.patch("/api/users/me/", {"display_name": "A."})
+        session = FocusSession.objects.filter(user=alice).first()
+        alice_client.delete(f"{SESSIONS}{session.pk}/")
+        alice_client.post("/api/sessions/start/")
+        phone.sync()
+    assert phone.snapshot() == server_copy(alice)
+
+
+def test_changes_made_in_the_admin_reach_the_devices(admin_client, alice_client, alice):
+    phone = device(alice_client)
+    with at(0):
+        session = log(alice_client, -60, -30)
+        journal = alice_client.post("/api/journals/create/", {"content": "typo"}).json()
+        phone.sync()
+        admin_client.post(
+            f"/admin/focus_sessions/focussession/{session['id']}/change/",
+            {"label": "fixed", "planned_minutes": ""},
+        )
+        admin_client.post(f"/admin/journals/journal/{journal['id']}/change/", {"content": "no typo"})
+        admin_client.post(f"/admin/journals/journal/{journal['id']}/delete/", {"post": "yes"})
+        phone.sync()
+    assert phone.snapshot() == server_copy(alice)
+    assert phone.objects[("session", session["id"])]["label"] == "fixed"
+    assert ("journal", journal["id"]) not in phone.objects
+    assert Tombstone.objects.filter(user=alice, kind="journal", object_id=journal["id"]).exists()
+
+
+def test_an_empty_poll_costs_one_query_after_authentication(alice_client, alice, django_assert_num_queries):
+    cursor = alice_client.get(SYNC).json()["cursor"]
+    with django_assert_num_queries(2):  # the user; the account's position
+        body = alice_client.get(SYNC, {"cursor": cursor}).json()
+    assert (body["changes"], body["has_more"]) == ([], False)
+
+
+def test_a_page_costs_the_same_whatever_its_size(alice_client, alice, django_assert_num_queries):
+    with at(0):
+        for n in range(60):
+            log(alice_client, -3000 + 40 * n, -2990 + 40 * n)
+            alice_client.post("/api/journals/create/", {"content": f"j{n}"})
+    # the user; the position; the page; its sessions; its journals; the profile
+    for limit in (5, 200):
+        with django_assert_num_queries(6):
+            assert alice_client.get(SYNC, {"limit": limit}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"cursor": "garbage"}, "cursor"),
+        ({"cursor": "eyJ1Ijo5OTl9:forged:sig"}, "cursor"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"limit": "all"}, "limit"),
+    ],
+)
+def test_a_bad_cursor_or_limit_is_a_400(alice_client, params, field):
+    response = alice_client.get(SYNC, params)
+    assert (response.status_code, set(response.json())) == (400, {field})
+
+
+def test_bobs_cursor_is_not_a_cursor_for_alice(alice_client, bob_client):
+    cursor = bob_client.get(SYNC).json()["cursor"]
+    response = alice_client.get(SYNC, {"cursor": cursor})
+    assert (response.status_code, set(response.json())) == (400, {"cursor"})
+
+
+def test_an_empty_cursor_means_a_full_sync(alice_client, alice):
+    assert alice_client.get(SYNC, {"cursor": ""}).json()["changes"][0]["type"] == "profile"
+
+
+def test_a_cursor_older_than_the_retention_is_a_410(alice_client, settings):
+    with frozen(T0):
+        cursor = alice_client.get(SYNC).json()["cursor"]
+    with frozen(T0 + settings.SYNC_TOMBSTONE_RETENTION - timedelta(minutes=1)):
+        assert alice_client.get(SYNC, {"cursor": cursor}).status_code == 200
+    with frozen(T0 + settings.SYNC_TOMBSTONE_RETENTION + timedelta(minutes=1)):
+        response = alice_client.get(SYNC, {"cursor": cursor})
+    assert (response.status_code, response.json()["code"]) == (410, "sync_cursor_expired")
+
+
+def test_purging_tombstones_expires_the_cursors_that_could_still_need_them(alice_client, alice, settings):
+    with frozen(T0):
+        old = alice_client.get(SYNC).json()["cursor"]
+        session = log(alice_client, -60, -30)
+        alice_client.delete(f"{SESSIONS}{session['id']}/")
+        after_the_deletion = alice_client.get(SYNC, {"cursor": old}).json()["cursor"]
+    with frozen(T0 + settings.SYNC_TOMBSTONE_RETENTION + timedelta(days=1)):
+        call_command("purge_tombstones", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        assert not Tombstone.objects.filter(user=alice).exists()
+    # A cursor from before the purged deletion can no longer learn of it: start again.
+    with frozen(T0 + timedelta(days=2)):
+        response = alice_client.get(SYNC, {"cursor": old})
+        assert (response.status_code, response.json()["code"]) == (410, "sync_cursor_expired")
+        # One that had seen the deletion lost nothing.
+        assert alice_client.get(SYNC, {"cursor": after_the_deletion}).status_code == 200
+
+
+def test_tombstones_are_kept_for_the_retention(alice_client, alice, settings):
+    with frozen(T0):
+        session = log(alice_client, -60, -30)
+        alice_client.delete(f"{SESSIONS}{session['id']}/")
+    with frozen(T0 + settings.SYNC_TOMBSTONE_RETENTION - timedelta(hours=1)):
+        call_command("purge_tombstones", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Tombstone.objects.filter(user=alice).count() == 1
+
+
+def test_sync_needs_a_token(api_client):
+    assert api_client.get(SYNC).status_code == 401
+
+
+def test_the_feed_never_shows_another_users_objects(alice_client, bob_client, alice, bob):
+    with at(0):
+        log(bob_client, -60, -30)
+        bob_client.post("/api/journals/create/", {"content": "bob's"})
+        kinds = {(c["type"], c["id"]) for c in alice_client.get(SYNC).json()["changes"]}
+    assert kinds == {("profile", alice.pk)}
+
+
+def test_a_full_save_of_a_stale_user_never_moves_the_counter_back(alice_client, alice):
+    """The admin's form and `changepassword` save the whole row from an instance read
+    earlier; the sync counters must survive it, or a cursor would skip the next changes."""
+    stale = type(alice).objects.get(pk=alice.pk)
+    cursor = alice_client.get(SYNC).json()["cursor"]
+    alice_client.patch("/api/users/me/", {"display_name": "From the phone"})
+    stale.display_name = "From the admin"  # as the admin's form saves: the whole row
+    stale.save()
+    alice_client.post("/api/journals/create/", {"content": "after the save"})
+    kinds = [c["type"] for c in alice_client.get(SYNC, {"cursor": cursor}).json()["changes"]]
+    assert kinds == ["profile", "journal"]
+
+
+def test_a_cursor_ahead_of_the_account_is_a_410(alice_client, alice):
+    """As after restoring a backup: the numbers the database hands out again would be skipped."""
+    cursor = alice_client.get(SYNC).json()["cursor"]
+    alice_client.post("/api/journals/create/", {"content": "x"})
+    ahead = alice_client.get(SYNC, {"cursor": cursor}).json()["cursor"]
+    type(alice).objects.filter(pk=alice.pk).update(sync_seq=0, profile_seq=0)  # the restore
+    response = alice_client.get(SYNC, {"cursor": ahead})
+    assert (response.status_code, response.json()["code"]) == (410, "sync_cursor_expired")

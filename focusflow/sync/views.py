@@ -1,0 +1,78 @@
+"""`GET /api/sync/`: the change feed of `focusflow.sync.feed`, a page at a time."""
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from focusflow.api.schema import errors, invalid
+from focusflow.api.viewsets import APIViewSet
+from focusflow.sync.feed import (
+    SyncCursorExpired,
+    cursor_decode,
+    cursor_encode,
+    sync_kinds,
+    sync_page,
+    sync_position,
+)
+from focusflow.sync.serializers import SYNC_DESCRIPTION, SyncPageSerializer, SyncQuerySerializer
+
+
+class SyncViewSet(APIViewSet):
+    """`GET /api/sync/`: the change feed of `focusflow.sync.feed`."""
+
+    pagination_class = None  # pages of its own, by change number: `cursor`, `limit`, `has_more`
+
+    @extend_schema(
+        summary="Changes since the last sync",
+        description=SYNC_DESCRIPTION,
+        operation_id="sync_changes",
+        parameters=[SyncQuerySerializer],
+        responses={
+            200: SyncPageSerializer,
+            **errors(
+                invalid("A cursor that is not one of ours, or another account's; a bad `limit`."),
+                SyncCursorExpired,
+            ),
+        },
+    )
+    def list(self, request):
+        query = SyncQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        now = timezone.now()
+        latest, purged = sync_position(user=request.user)
+        raw = query.validated_data.get("cursor")
+        after = (
+            cursor_decode(raw, user=request.user, now=now, purged_seq=purged, latest=latest) if raw else -1
+        )
+        page = sync_page(user=request.user, after=after, limit=query.validated_data["limit"], latest=latest)
+        shown = _show_by_kind(page.changes, now=now)
+        changes = [
+            {
+                "type": c.kind,
+                "id": c.object_id,
+                "deleted": c.deleted,
+                "data": shown.get((c.kind, c.object_id)),
+            }
+            for c in page.changes
+        ]
+        return Response(
+            {
+                "changes": changes,
+                "cursor": cursor_encode(user=request.user, seq=max(page.seq, 0), now=now),
+                "has_more": page.has_more,
+                "server_now": serializers.DateTimeField().to_representation(now),
+            }
+        )
+
+
+def _show_by_kind(changes, *, now) -> dict:
+    """Each kind's objects serialized together (its serializer's fields are built once), with
+    one clock for every running duration on the page."""
+    shown = {}
+    for kind in sync_kinds():
+        objects = [change.obj for change in changes if change.kind == kind.name and not change.deleted]
+        if objects:
+            data = kind.serializer(objects, many=True, context={"now": now}).data
+            shown.update(((kind.name, obj.pk), item) for obj, item in zip(objects, data, strict=True))
+    return shown

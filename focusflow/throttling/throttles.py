@@ -1,0 +1,93 @@
+"""The limits as DRF throttles: the write limit every API viewset has, and the ones a handler
+adds with `@rate_limited(...)`."""
+
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.throttling import BaseThrottle
+
+from focusflow.throttling.limits import (
+    EXPORTS,
+    PASSWORD_CHECKS,
+    USER_WRITES,
+    Limit,
+    account_of_email,
+    password_check_wait,
+)
+
+
+class LimitThrottle(BaseThrottle):
+    """A DRF throttle counting against one Limit. Views add these to an action with
+    `@rate_limited(...)`; the write limit is on every APIViewSet."""
+
+    limit: Limit
+    description: str  # for the schema's 429
+
+    def applies(self, request, view) -> bool:
+        return True
+
+    def counted_wait(self, request, view) -> float | None:
+        raise NotImplementedError
+
+    def allow_request(self, request, view) -> bool:
+        self._wait = self.counted_wait(request, view) if self.applies(request, view) else None
+        return self._wait is None
+
+    def wait(self) -> float | None:
+        return self._wait
+
+    @classmethod
+    def documented_for(cls, *, method: str, public: bool) -> bool:
+        return True
+
+
+class PasswordCheckThrottle(LimitThrottle):
+    """The signed-in user's account (password change, deletion), or the one the body's
+    `email` names (login, register)."""
+
+    limit = PASSWORD_CHECKS
+    description = "too many password attempts from this address or for this account"
+
+    def counted_wait(self, request, view) -> float | None:
+        if request.user.is_authenticated:
+            account = request.user.email
+        else:
+            data = request.data
+            account = account_of_email(data.get("email") if isinstance(data, dict) else None)
+        return password_check_wait(request, account=account)
+
+
+class UserWriteThrottle(LimitThrottle):
+    limit = USER_WRITES
+    description = "too many writes by this account"
+
+    def applies(self, request, view) -> bool:
+        return request.method not in SAFE_METHODS and request.user.is_authenticated
+
+    def counted_wait(self, request, view) -> float | None:
+        return USER_WRITES.hit(f"user:{request.user.pk}")
+
+    @classmethod
+    def documented_for(cls, *, method: str, public: bool) -> bool:
+        return method not in SAFE_METHODS and not public
+
+
+class ExportThrottle(LimitThrottle):
+    limit = EXPORTS
+    description = "too many exports by this account"
+
+    def counted_wait(self, request, view) -> float | None:
+        return EXPORTS.hit(f"user:{request.user.pk}")
+
+
+def rate_limited(*throttle_classes: type[LimitThrottle]):
+    """Decorate a viewset's handler (an @action, or a method mapped onto one) with the limits
+    that apply to it, on top of the write limit every APIViewSet has."""
+
+    def decorate(handler):
+        handler.rate_limits = throttle_classes
+        return handler
+
+    return decorate
+
+
+def handler_throttle_classes(handler) -> tuple[type[LimitThrottle], ...]:
+    return getattr(handler, "rate_limits", ())
