@@ -64,8 +64,10 @@ deploy-test: $(VENV)/.installed-dev
 
 # wrk against the hot endpoints and the floor of the stack (bench/run.py); writes the table to
 # docs/performance.md. Its own database (BENCH_DATABASE_URL) and Redis database (BENCH_REDIS_URL).
+# Then each speed trick the code keeps against its plain way (bench/tricks.py).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/tricks.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -19,6 +19,7 @@ PLANNED_MIN_MINUTES, PLANNED_MAX_MINUTES = 1, 12 * 60
 MAX_AHEAD = timedelta(minutes=5)
 MAX_LATE = timedelta(hours=24)
 MAX_LENGTH = timedelta(hours=24)
+LABEL_MAX_LENGTH = 100
 # The partial unique index that allows one running session per user.
 ONE_ACTIVE_SESSION = "one_active_session_per_user"
 # The exclusion constraint: a user's sessions never overlap in time.
@@ -65,7 +66,7 @@ class FocusSession(models.Model):
         blank=True,
         validators=[MinValueValidator(PLANNED_MIN_MINUTES), MaxValueValidator(PLANNED_MAX_MINUTES)],
     )
-    label = models.CharField(max_length=100, blank=True, default="")
+    label = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True, default="")
     # The latest of start, pause and resume: a late action may not come before it.
     last_event_at = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -2,12 +2,15 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet, Subquery
+from django.db import connection
+from django.db.models import QuerySet
 
 from focus_sessions.models import FocusDay, FocusSession, FocusStreak
 from focusflow.core.dates import local_range_filter, local_today
+from focusflow.db.rows import rows_of
 from users.models import User
 
 
@@ -41,18 +44,23 @@ class FocusStats:
     longest_streak_days: int
 
 
-def _streaks(*, user: User) -> tuple[date | None, int, int]:
-    """The latest streak's last day and length, and the longest streak's length: one query,
-    each part by index (`focus_streak_latest_idx`, `focus_streak_longest_idx`)."""
-    streaks = FocusStreak.objects.filter(user=user)
-    longest = streaks.order_by("-days").values("days")[:1]
-    latest = (
-        streaks.order_by("-last")
-        .annotate(longest=Subquery(longest))
-        .values_list("last", "days", "longest")
-        .first()
+@cache
+def _streaks_sql() -> str:
+    table = connection.ops.quote_name(FocusStreak._meta.db_table)
+    latest = f"FROM {table} WHERE user_id = %(user)s ORDER BY last DESC LIMIT 1"
+    return (
+        f"SELECT (SELECT last {latest}), (SELECT days {latest}), "
+        f"(SELECT days FROM {table} WHERE user_id = %(user)s ORDER BY days DESC LIMIT 1)"
     )
-    return latest or (None, 0, 0)
+
+
+def _streaks(*, user: User) -> tuple[date | None, int | None, int | None]:
+    """The latest streak's last day and length, and the longest streak's length: one statement,
+    each part by index (`focus_streak_latest_idx`, `focus_streak_longest_idx`). Plain SQL, as
+    the other hot reads (focusflow.db.rows): the ORM's subqueries cost more to build than to run."""
+    with connection.cursor() as cursor:
+        cursor.execute(_streaks_sql(), {"user": user.pk})
+        return cursor.fetchone()
 
 
 def focus_session_stats(*, user: User, days: int, now: datetime) -> FocusStats:
@@ -66,7 +74,7 @@ def focus_session_stats(*, user: User, days: int, now: datetime) -> FocusStats:
     zone = ZoneInfo(user.timezone)
     today = local_today(zone, now=now)
     first = today - timedelta(days=days - 1)
-    per_day = {day.date: day for day in FocusDay.objects.filter(user=user, date__range=(first, today))}
+    per_day = {day.date: day for day in rows_of(FocusDay, user=user.pk, date__gte=first, date__lte=today)}
     latest_last, latest_days, longest = _streaks(user=user)
     goal_seconds = user.daily_goal_minutes * 60 if user.daily_goal_minutes else None
     window = []
@@ -81,7 +89,7 @@ def focus_session_stats(*, user: User, days: int, now: datetime) -> FocusStats:
         timezone=user.timezone,
         days=window,
         total_focus_seconds=sum(day.focus_seconds for day in window),
-        current_streak_days=latest_days if alive else 0,
+        current_streak_days=(latest_days or 0) if alive else 0,
         longest_streak_days=longest or 0,
     )
 

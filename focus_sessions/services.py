@@ -36,6 +36,7 @@ from focus_sessions.serializers import FocusSessionSerializer
 from focusflow.api.conditional import if_match_check
 from focusflow.core.display import duration_text
 from focusflow.db.constraints import violated_constraint
+from focusflow.db.rows import first_of
 from focusflow.sync.client_ids import client_fingerprint, client_id_replay
 from focusflow.sync.feed import sync_seq_next, tombstone_add
 from users.models import User
@@ -51,7 +52,7 @@ TIME_FIELDS = ("start_time", "end_time", "paused_seconds")
 
 def focus_session_active(*, user: User) -> FocusSession | None:
     """The running session: at most one (the database's partial unique index)."""
-    return FocusSession.objects.filter(user=user, is_active=True).first()
+    return first_of(FocusSession, user=user.pk, is_active=True)
 
 
 def sessions_overlapping(

@@ -14,7 +14,7 @@ from focus_sessions.exceptions import (
     SessionNotPaused,
     SessionOverlap,
 )
-from focus_sessions.models import PLANNED_MAX_MINUTES, PLANNED_MIN_MINUTES, FocusSession
+from focus_sessions.models import LABEL_MAX_LENGTH, PLANNED_MAX_MINUTES, PLANNED_MIN_MINUTES, FocusSession
 from focus_sessions.serializers import (
     ActionSerializer,
     FocusSessionSerializer,
@@ -168,8 +168,8 @@ class FocusSessionViewSet(APIViewSet):
             200: RETRY,
             **errors(
                 invalid(
-                    f"`planned_minutes` not {PLANNED_MIN_MINUTES}-{PLANNED_MAX_MINUTES}, `label` over 100 "
-                    "characters, `at` out of bounds."
+                    f"`planned_minutes` not {PLANNED_MIN_MINUTES}-{PLANNED_MAX_MINUTES}, `label` over "
+                    f"{LABEL_MAX_LENGTH} characters, `at` out of bounds."
                 ),
                 SessionAlreadyActive,
                 SessionOverlap,

@@ -118,13 +118,14 @@ try:
     )
 except ValueError as exc:
     fail(f"DATABASE_URL is not a database URL this project understands ({exc})")
-if _database["ENGINE"] == "django.db.backends.postgresql":
-    # Fail fast instead of hanging when the server is unreachable (the health check relies on it)
-    # or the network under an open connection dies (focusflow/dbconn.py).
-    _database["OPTIONS"] = outage_safe_options(
-        timeout=env_int("DB_CONNECT_TIMEOUT", 5, minimum=1, maximum=60),
-        options=_database.get("OPTIONS", {}),
-    )
+if _database["ENGINE"] != "django.db.backends.postgresql":
+    fail(f"DATABASE_URL must name a PostgreSQL database, the only engine (got {_database['ENGINE']})")
+# Fail fast instead of hanging when the server is unreachable (the health check relies on it)
+# or the network under an open connection dies (focusflow/db/options.py).
+_database["OPTIONS"] = outage_safe_options(
+    timeout=env_int("DB_CONNECT_TIMEOUT", 5, minimum=1, maximum=60),
+    options=_database.get("OPTIONS", {}),
+)
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -33,7 +33,7 @@ class JournalSerializer(serializers.ModelSerializer):
 def content_field(**kwargs) -> serializers.CharField:
     return serializers.CharField(
         max_length=CONTENT_MAX_LENGTH,
-        help_text="Not blank, at most 20,000 characters; surrounding whitespace is trimmed.",
+        help_text=f"Not blank, at most {CONTENT_MAX_LENGTH:,} characters; surrounding whitespace is trimmed.",
         **kwargs,
     )
 

@@ -22,11 +22,11 @@ change) nothing is cached: one query per request, as SimpleJWT's own lookup cost
 
 import json
 import logging
+from datetime import datetime
 from uuid import uuid4
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django_redis import get_redis_connection
@@ -63,8 +63,10 @@ def _shared() -> bool:
 
 
 def _keys(user_id: int) -> tuple[str, str]:
-    """The state's and the generation's keys, in the cache's namespace (its KEY_PREFIX)."""
-    return cache.make_key(f"auth:state:{user_id}"), cache.make_key(f"auth:gen:{user_id}")
+    """The state's and the generation's keys, in the cache's namespace (its KEY_PREFIX). The
+    state's key names its format (`json`): during a deploy, processes of the release before,
+    which kept it pickled under `auth:state:<id>`, and of this one never read each other's."""
+    return cache.make_key(f"auth:state:json:{user_id}"), cache.make_key(f"auth:gen:{user_id}")
 
 
 # Redis through the cache's own client (django-redis's `get_redis_connection`), not the cache
@@ -100,7 +102,7 @@ def authenticated_holder(*, user_id: int, family: str) -> TokenHolder:
     if found is None:  # Redis out of reach: the database alone, not Redis again (its timeouts)
         return token_holder(user_id=user_id, family=family)
     stored, generation = found
-    state = json.loads(stored) if stored is not None else None
+    state = _decoded(stored)
     generation = generation.decode() if generation is not None else None
     if state is None or generation is None or state["gen"] != generation:
         state = _load(user_id, gen_key, generation)
@@ -109,6 +111,23 @@ def authenticated_holder(*, user_id: int, family: str) -> TokenHolder:
     values = [field.to_python(value) for field, value in zip(_SNAPSHOT, state["values"], strict=True)]
     user = User.from_db(DEFAULT_DB_ALIAS, SNAPSHOT_FIELDS, values)
     return TokenHolder(user=user, family_revoked=family in state["revoked"], token_version=state["tv"])
+
+
+def _decoded(stored: bytes | None) -> dict | None:
+    """A stored state, or None (a miss) when there is none or it cannot be read."""
+    if stored is None:
+        return None
+    try:
+        return json.loads(stored)
+    except ValueError:
+        return None
+
+
+def _iso(value):
+    """Timestamps in full (DjangoJSONEncoder would cut them to milliseconds)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _load(user_id: int, gen_key: str, generation: str | None) -> dict | None:
@@ -137,7 +156,7 @@ def _load(user_id: int, gen_key: str, generation: str | None) -> dict | None:
 
 def _store(user_id: int, state: dict) -> None:
     state_key, _ = _keys(user_id)
-    _write(state_key, json.dumps(state, cls=DjangoJSONEncoder), seconds=STATE_SECONDS)
+    _write(state_key, json.dumps(state, default=_iso), seconds=STATE_SECONDS)
 
 
 def account_changed(user_id: int) -> None:

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from focusflow.api.exceptions import AccountGone
+from focusflow.db.rows import first_of
 from users.export_sections import ExportSection, export_sections
 from users.models import User
 
@@ -16,7 +17,7 @@ def user_profile(*, user: User) -> User:
     """The account as stored now: request.user may come from the authentication cache, and a
     profile shown must be the one another device may just have changed (and, with the
     database out of reach, a 503 rather than a copy)."""
-    profile = User.objects.filter(pk=user.pk).first()
+    profile = first_of(User, pk=user.pk)
     if profile is None:
         raise AccountGone()
     return profile

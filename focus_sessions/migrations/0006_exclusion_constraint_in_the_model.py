@@ -1,6 +1,6 @@
-"""The exclusion constraint of migration 0004, now declared in the model (`FocusSession.Meta`):
-the constraint 0004 wrote by hand is dropped and the model's own, the same rule, is added in
-its place, in one transaction."""
+"""The exclusion constraint of migration 0004, now declared in the model (`FocusSession.Meta`).
+State only: the constraint 0004 made is already exactly the model's (same name, same SQL), and
+building it again would lock the sessions table while its GiST index is rebuilt."""
 
 import django.contrib.postgres.constraints
 import django.contrib.postgres.fields.ranges
@@ -18,34 +18,31 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunSQL(
-            'ALTER TABLE "focus_sessions_focussession" DROP CONSTRAINT "session_no_overlap"',
-            reverse_sql=(
-                'ALTER TABLE "focus_sessions_focussession" ADD CONSTRAINT "session_no_overlap" EXCLUDE USING gist '
-                "(user_id WITH =, tstzrange(start_time, COALESCE(end_time, 'infinity'::timestamptz), '[)') WITH &&)"
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="focussession",
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(
-                expressions=[
-                    ("user", "="),
-                    (
-                        focus_sessions.models.TsTzRange(
-                            "start_time",
-                            django.db.models.functions.comparison.Coalesce(
-                                "end_time",
-                                django.db.models.functions.comparison.Cast(
-                                    models.Value("infinity"), models.DateTimeField()
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddConstraint(
+                    model_name="focussession",
+                    constraint=django.contrib.postgres.constraints.ExclusionConstraint(
+                        expressions=[
+                            ("user", "="),
+                            (
+                                focus_sessions.models.TsTzRange(
+                                    "start_time",
+                                    django.db.models.functions.comparison.Coalesce(
+                                        "end_time",
+                                        django.db.models.functions.comparison.Cast(
+                                            models.Value("infinity"), models.DateTimeField()
+                                        ),
+                                    ),
+                                    django.contrib.postgres.fields.ranges.RangeBoundary(),
                                 ),
+                                "&&",
                             ),
-                            django.contrib.postgres.fields.ranges.RangeBoundary(),
-                        ),
-                        "&&",
+                        ],
+                        name="session_no_overlap",
+                        violation_error_message="This session overlaps another session of the same user.",
                     ),
-                ],
-                name="session_no_overlap",
-                violation_error_message="This session overlaps another session of the same user.",
-            ),
+                ),
+            ],
         ),
     ]

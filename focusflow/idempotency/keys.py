@@ -32,11 +32,10 @@ from focusflow.api.exceptions import DomainError
 from focusflow.api.renderers import render_json
 from focusflow.api.schema import SchemaAdditions
 from focusflow.core.display import duration_text
-from focusflow.idempotency.models import IdempotencyRecord
+from focusflow.idempotency.models import MAX_KEY_LENGTH, IdempotencyRecord
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 HEADER = "Idempotency-Key"
-MAX_KEY_LENGTH = 255
 # Per user: a journal's answer is at most ~20,000 characters, a session's a few hundred.
 MAX_RECORDS_PER_USER = 1000
 MAX_BODY_CHARS_PER_USER = 2_000_000

@@ -2,6 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.timezone import now
 
+# An Idempotency-Key header: 1 to this many printable characters.
+MAX_KEY_LENGTH = 255
+
 
 class IdempotencyRecord(models.Model):
     """The first response to a request sent with an `Idempotency-Key`, replayed on retries.
@@ -11,7 +14,7 @@ class IdempotencyRecord(models.Model):
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
+    key = models.CharField(max_length=MAX_KEY_LENGTH)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
     status_code = models.PositiveSmallIntegerField()
     response_body = models.TextField(blank=True)

@@ -10,7 +10,10 @@ MOVED = {"tombstone": "sync", "idempotencyrecord": "idempotency", "throttlecount
 def content_types_follow(apps, schema_editor):
     ContentType = apps.get_model("contenttypes", "ContentType")
     for model, app_label in MOVED.items():
-        ContentType.objects.filter(app_label="focusflow", model=model).update(app_label=app_label)
+        old = ContentType.objects.filter(app_label="focusflow", model=model)
+        if old.exists():  # a new one made meanwhile (`migrate sync` alone) gives way to it
+            ContentType.objects.filter(app_label=app_label, model=model).delete()
+            old.update(app_label=app_label)
 
 
 def content_types_return(apps, schema_editor):

@@ -31,6 +31,7 @@ from rest_framework import exceptions, status
 from rest_framework.serializers import Serializer
 
 from focusflow.api.exceptions import AccountGone, DomainError
+from focusflow.db.rows import values_of
 from focusflow.sync.models import Tombstone
 
 _CURSOR_SALT = "focusflow.sync.cursor"
@@ -200,7 +201,7 @@ def _objects(kind: SyncKind, *, user, ids: list[int]) -> list[Model]:
 
 def sync_position(*, user) -> tuple[int, int]:
     """(latest change number, purge horizon) of the account, read now."""
-    row = get_user_model().objects.filter(pk=user.pk).values_list("sync_seq", "sync_purged_seq").first()
+    row = values_of(get_user_model(), ("sync_seq", "sync_purged_seq"), pk=user.pk)
     if row is None:
         raise AccountGone()
     return row

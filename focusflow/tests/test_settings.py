@@ -201,3 +201,11 @@ def test_without_database_url_settings_stop_with_one_line_outside_manage_py():
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "DATABASE_URL is required" in lines[0]
+
+
+def test_a_database_url_other_than_postgresql_stops_with_one_line():
+    result = manage("check", DJANGO_DEBUG="1", DATABASE_URL="sqlite:////tmp/focusflow.sqlite3")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "must name a PostgreSQL database" in lines[0]

@@ -165,3 +165,25 @@ def test_with_redis_out_of_reach_authentication_reads_the_database(
     assert len(tries) == 1 and "Redis unreachable" in tries[0], tries
     User.objects.filter(pk=alice.pk).update(is_active=False)  # no cache to be stale
     assert client.get(ME).status_code == 401
+
+
+def test_a_state_that_cannot_be_read_is_a_miss_not_a_500(redis_cache, api_client, alice):
+    """A value this release cannot decode (garbage, or another format) is read again from the
+    database and replaced."""
+    client = with_token(api_client, login(api_client))
+    state_key, _ = auth_state._keys(alice.pk)
+    assert client.get(ME).status_code == 200  # cached
+    (stored,) = redis_cache.keys(f"*{state_key}")
+    redis_cache.set(stored, b"\x80\x05not json")
+    assert client.get(ME).status_code == 200
+    assert redis_cache.get(stored).startswith(b"{")
+
+
+def test_a_cached_account_keeps_its_timestamps_to_the_microsecond(redis_cache, api_client, alice):
+    """PATCH answers with the account authentication loaded (from the cache); GET reads the
+    database: both show the same `date_joined`."""
+    User.objects.filter(pk=alice.pk).update(date_joined=T0.replace(microsecond=123456))
+    client = with_token(api_client, login(api_client))
+    client.get(ME)  # cached
+    patched = client.patch(ME, {"display_name": "Alice B."}, format="json").json()
+    assert patched["date_joined"] == client.get(ME).json()["date_joined"] == "2026-11-20T09:00:00.123456Z"
