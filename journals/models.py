@@ -20,12 +20,6 @@ class JournalQuerySet(models.QuerySet):
         return self.filter(session__isnull=True)
 
 
-class JournalManager(models.Manager.from_queryset(JournalQuerySet)):
-    def get_queryset(self) -> JournalQuerySet:
-        # The search vector is the database's to search with; no journal read loads it.
-        return super().get_queryset().defer("search_vector")
-
-
 class Journal(models.Model):
     """A reflection, written freely or about one of the author's sessions.
 
@@ -59,7 +53,9 @@ class Journal(models.Model):
         db_persist=True,
     )
 
-    objects = JournalManager()
+    # Reads load `search_vector` too: deferring it cost more CPU per page (Django's deferred
+    # loading) than bringing the short vectors over (measured: 1,262 against 1,074 µs a page).
+    objects = JournalQuerySet.as_manager()
 
     class Meta:
         ordering = ("-created_at", "-id")
