@@ -10,9 +10,10 @@ model's own fields, and load rows as the ORM loads them (each column's converter
     rows_of(FocusDay, user=user.pk, date__gte=first, date__lte=today)
     first_of(FocusSession, user=user.pk, is_active=True)
     values_of(User, ("sync_seq", "sync_purged_seq"), pk=user.pk)
+    rows_of(Journal, user=user.pk, pk__in=ids)  # a sync page's objects of one kind
 
-A condition is `field=value`, `field__gte=value` or `field__lte=value`, all of them joined
-with AND; anything richer is the ORM's job.
+A condition is `field=value`, `field__gte=value`, `field__lte=value` or `field__in=[values]`,
+all of them joined with AND; anything richer is the ORM's job.
 """
 
 from functools import cache
@@ -21,7 +22,9 @@ from typing import Any
 from django.db import connection
 from django.db.models import Field, Model
 
-_OPERATORS = {"": "=", "gte": ">=", "lte": "<="}
+# A list parameter is one array to PostgreSQL (psycopg2 adapts it), so `= ANY` needs no
+# placeholder per value and the SQL is the same whatever the list's length.
+_OPERATORS = {"": "= %s", "gte": ">= %s", "lte": "<= %s", "in": "= ANY(%s)"}
 
 
 def _field(model: type[Model], name: str) -> Field:
@@ -37,7 +40,7 @@ def _sql(
     where = []
     for key in conditions:
         name, _, operator = key.partition("__")
-        where.append(f"{quote(_field(model, name).column)} {_OPERATORS[operator]} %s")
+        where.append(f"{quote(_field(model, name).column)} {_OPERATORS[operator]}")
     sql = (
         f"SELECT {', '.join(quote(field.column) for field in chosen)} FROM {quote(model._meta.db_table)} "
         f"WHERE {' AND '.join(where)}"

@@ -31,7 +31,7 @@ from rest_framework import exceptions, status
 from rest_framework.serializers import Serializer
 
 from focusflow.api.exceptions import AccountGone, DomainError
-from focusflow.db.rows import values_of
+from focusflow.db.rows import rows_of, values_of
 from focusflow.sync.models import Tombstone
 
 _CURSOR_SALT = "focusflow.sync.cursor"
@@ -54,9 +54,6 @@ class SyncKind:
     serializer: type[Serializer]
     owner_field: str = "user"  # the field that holds the owning user ("pk" for the user itself)
     seq_field: str = "sync_seq"
-
-    def owned_by(self, user) -> dict:
-        return {self.owner_field: user.pk if self.owner_field == "pk" else user}
 
 
 _kinds: dict[str, SyncKind] = {}
@@ -195,8 +192,9 @@ def _changes_sql(kinds: list[SyncKind]) -> str:
 
 
 def _objects(kind: SyncKind, *, user, ids: list[int]) -> list[Model]:
-    """The page's objects of one kind."""
-    return list(kind.model.objects.filter(**kind.owned_by(user), pk__in=ids).order_by())
+    """The page's objects of one kind (focusflow.db.rows: a page holds up to 500, and the ORM
+    costs about 1.9 ms more to load 200 sessions)."""
+    return rows_of(kind.model, **{kind.owner_field: user.pk}, pk__in=ids)
 
 
 def sync_position(*, user) -> tuple[int, int]:

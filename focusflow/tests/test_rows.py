@@ -39,6 +39,14 @@ def test_conditions_name_fields_and_bound_ranges_inclusively(alice, bob):
     assert sorted(day.date.day for day in found) == [2, 3, 5]
 
 
+def test_in_takes_a_list_of_any_length(alice, bob):
+    mine = [FocusSessionFactory(user=alice, slot=k).pk for k in range(3)]
+    theirs = FocusSessionFactory(user=bob).pk
+    found = rows_of(FocusSession, user=alice.pk, pk__in=[*mine[:2], theirs])
+    assert sorted(session.pk for session in found) == sorted(mine[:2])
+    assert rows_of(FocusSession, user=alice.pk, pk__in=[]) == []
+
+
 def test_first_of_is_a_match_or_none(alice):
     assert first_of(User, email="nobody@example.com") is None
     other = UserFactory()
