@@ -12,8 +12,12 @@ A page lists the objects whose latest change number is above the cursor, in numb
 each once with its latest state. The cursor is the last number the page covered, signed so
 clients cannot forge or edit it (it is never a client's clock). Deletions leave tombstones,
 kept at least `SYNC_TOMBSTONE_RETENTION`; purging them raises the user's purge horizon
-(`User.sync_purged_seq`), and a cursor from before the horizon, or older than the retention,
-answers 410 so the client starts again without one.
+(`User.sync_purged_seq`). A cursor also carries where its chain began: the account's change
+number when the device synced without a cursor. Every deletion numbered up to that was
+committed before the device's first page was read, so the device never held those objects.
+Only a cursor below the horizon on both counts may have missed a purged deletion: that one
+answers 410, so the client starts again without one. A chain started now is never refused,
+however far the horizon is above the numbers of its first pages.
 
 Apps register what they sync (`register_sync_kind` in AppConfig.ready()), as with the export.
 """
@@ -40,7 +44,7 @@ _CURSOR_SALT = "focusflow.sync.cursor"
 class SyncCursorExpired(DomainError):
     status_code = status.HTTP_410_GONE
     default_detail = (
-        "This sync cursor is older than the deletions the server keeps; sync again without a cursor."
+        "This sync cursor may have missed deletions the server no longer keeps; sync again without a cursor."
     )
     default_code = "sync_cursor_expired"
 
@@ -120,15 +124,26 @@ def tombstones_purge(*, now: datetime | None = None) -> int:
 # --- The cursor -------------------------------------------------------------------------------
 
 
-def cursor_encode(*, user, seq: int, now: datetime) -> str:
-    return signing.dumps({"u": user.pk, "s": seq, "t": int(now.timestamp())}, salt=_CURSOR_SALT)
+@dataclass(frozen=True)
+class SyncCursor:
+    seq: int  # the last change number the device has applied
+    chain_start: int  # the account's change number when the device synced without a cursor
+
+    def expired(self, *, purged_seq: int) -> bool:
+        """Whether a deletion this device may not have seen has been purged: one numbered
+        above both what it has applied and where its chain began."""
+        return purged_seq > max(self.seq, self.chain_start)
 
 
-def cursor_decode(raw: str, *, user, now: datetime, purged_seq: int, latest: int) -> int:
-    """The change number a cursor stands for. A cursor that is not ours, or another user's,
-    is a 400 on `cursor`; one the retention has overtaken is a 410, and so is one ahead of the
+def cursor_encode(*, user, cursor: SyncCursor) -> str:
+    return signing.dumps({"u": user.pk, "s": cursor.seq, "c": cursor.chain_start}, salt=_CURSOR_SALT)
+
+
+def cursor_decode(raw: str, *, user, purged_seq: int, latest: int) -> SyncCursor:
+    """What a cursor stands for. A cursor that is not ours, or another user's, is a 400 on
+    `cursor`; one that may have missed a purged deletion is a 410, and so is one ahead of the
     account's counter (the database was restored from a backup: numbers it hands out again
-    would be skipped)."""
+    would be skipped). Cursors made before chains were recorded count as begun at 0."""
     invalid = exceptions.ValidationError({"cursor": ["Invalid sync cursor; sync again without one."]})
     try:
         data = signing.loads(raw, salt=_CURSOR_SALT)
@@ -136,13 +151,13 @@ def cursor_decode(raw: str, *, user, now: datetime, purged_seq: int, latest: int
         raise invalid from None
     if not isinstance(data, dict) or data.get("u") != user.pk:
         raise invalid
-    seq, issued = data.get("s"), data.get("t")
-    if type(seq) is not int or type(issued) is not int or seq < 0:
+    seq, chain_start = data.get("s"), data.get("c", 0)
+    if type(seq) is not int or type(chain_start) is not int or seq < 0 or chain_start < 0:
         raise invalid
-    too_old = now.timestamp() - issued > settings.SYNC_TOMBSTONE_RETENTION.total_seconds()
-    if seq < purged_seq or seq > latest or too_old:
+    cursor = SyncCursor(seq=seq, chain_start=chain_start)
+    if cursor.expired(purged_seq=purged_seq) or max(seq, chain_start) > latest:
         raise SyncCursorExpired()
-    return seq
+    return cursor
 
 
 # --- Reading ----------------------------------------------------------------------------------

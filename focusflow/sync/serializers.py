@@ -84,6 +84,7 @@ SYNC_DESCRIPTION = (
     "`has_more` is false: you then have every change committed before that last page was read, "
     "and its `cursor` picks up every change committed after, whichever device or app server made "
     "it. An entry may name an object that a later entry of the same sync brings (a journal's "
-    "session changed after the journal). A 410 means the cursor is older than the deletions the "
-    "server keeps: sync again without a cursor and replace the local copy."
+    "session changed after the journal). A sync without a cursor always completes, however long "
+    "it pages. A 410 means the cursor may have missed a deletion the server no longer keeps (the "
+    "device was away longer than that): sync again without a cursor and replace the local copy."
 )

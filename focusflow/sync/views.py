@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from focusflow.api.schema import errors, invalid
 from focusflow.api.viewsets import APIViewSet
 from focusflow.sync.feed import (
+    SyncCursor,
     SyncCursorExpired,
     cursor_decode,
     cursor_encode,
@@ -42,10 +43,13 @@ class SyncViewSet(APIViewSet):
         now = timezone.now()
         latest, purged = sync_position(user=request.user)
         raw = query.validated_data.get("cursor")
-        after = (
-            cursor_decode(raw, user=request.user, now=now, purged_seq=purged, latest=latest) if raw else -1
+        if raw:
+            cursor = cursor_decode(raw, user=request.user, purged_seq=purged, latest=latest)
+        else:  # a new chain: every deletion up to `latest` was of objects this device never gets
+            cursor = SyncCursor(seq=-1, chain_start=latest)
+        page = sync_page(
+            user=request.user, after=cursor.seq, limit=query.validated_data["limit"], latest=latest
         )
-        page = sync_page(user=request.user, after=after, limit=query.validated_data["limit"], latest=latest)
         shown = _show_by_kind(page.changes, now=now)
         changes = [
             {
@@ -59,7 +63,9 @@ class SyncViewSet(APIViewSet):
         return Response(
             {
                 "changes": changes,
-                "cursor": cursor_encode(user=request.user, seq=max(page.seq, 0), now=now),
+                "cursor": cursor_encode(
+                    user=request.user, cursor=SyncCursor(seq=max(page.seq, 0), chain_start=cursor.chain_start)
+                ),
                 "has_more": page.has_more,
                 "server_now": serializers.DateTimeField().to_representation(now),
             }

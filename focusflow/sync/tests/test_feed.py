@@ -207,14 +207,82 @@ def test_an_empty_cursor_means_a_full_sync(alice_client, alice):
     assert alice_client.get(SYNC, {"cursor": ""}).json()["changes"][0]["type"] == "profile"
 
 
-def test_a_cursor_older_than_the_retention_is_a_410(alice_client, settings):
+def test_an_old_cursor_is_good_while_no_deletion_it_may_have_missed_is_purged(alice_client, settings):
+    """A device away for months has missed nothing the server still keeps: it catches up."""
     with frozen(T0):
         cursor = alice_client.get(SYNC).json()["cursor"]
-    with frozen(T0 + settings.SYNC_TOMBSTONE_RETENTION - timedelta(minutes=1)):
-        assert alice_client.get(SYNC, {"cursor": cursor}).status_code == 200
-    with frozen(T0 + settings.SYNC_TOMBSTONE_RETENTION + timedelta(minutes=1)):
+    with frozen(T0 + settings.SYNC_TOMBSTONE_RETENTION * 3):
+        call_command("purge_tombstones", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        session = log(alice_client, -60, -30)
         response = alice_client.get(SYNC, {"cursor": cursor})
+    assert response.status_code == 200, response.content
+    assert [c["id"] for c in response.json()["changes"]] == [session["id"]]
+
+
+def _age_and_purge_a_deletion(client, user, settings) -> None:
+    """Alice deleted a session a retention ago; housekeeping has purged its tombstone since."""
+    with at(0):
+        deleted = log(client, -300, -290)
+        assert client.delete(f"{SESSIONS}{deleted['id']}/").status_code == 204
+    with frozen(T0 + settings.SYNC_TOMBSTONE_RETENTION + timedelta(days=1)):
+        call_command("purge_tombstones", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert not Tombstone.objects.filter(user=user).exists()
+    assert type(user).objects.get(pk=user.pk).sync_purged_seq > 0
+
+
+def test_a_new_device_pages_to_the_end_after_a_purge_and_its_cursor_works(alice_client, alice, settings):
+    """Housekeeping never strands a device: objects numbered below the purge horizon and a
+    small page size make every page's cursor lie below the horizon, yet each is good."""
+    with at(0):
+        for minutes in range(-280, -80, 20):
+            log(alice_client, minutes, minutes + 10)
+        alice_client.post("/api/journals/create/", {"content": "before the deletion"})
+    _age_and_purge_a_deletion(alice_client, alice, settings)
+    later = T0 + settings.SYNC_TOMBSTONE_RETENTION + timedelta(days=2)
+    phone = device(alice_client, limit=2)
+    with frozen(later):
+        assert phone.sync() > 5  # page after page, every one a 200 (device() asserts it)
+        assert phone.snapshot() == server_copy(alice)
+        # The cursor it ends with picks up what comes next, also after another purge.
+        new = log(alice_client, 60 * 24 * 32 - 60, 60 * 24 * 32 - 50)
+        call_command("purge_tombstones", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        phone.sync()
+    assert ("session", new["id"]) in phone.objects
+    assert phone.snapshot() == server_copy(alice)
+
+
+def test_a_one_page_first_sync_after_a_purge_leaves_a_good_cursor(alice_client, alice, settings):
+    with at(0):
+        log(alice_client, -60, -50)
+    _age_and_purge_a_deletion(alice_client, alice, settings)
+    with frozen(T0 + settings.SYNC_TOMBSTONE_RETENTION + timedelta(days=2)):
+        cursor = alice_client.get(SYNC).json()["cursor"]
+        response = alice_client.get(SYNC, {"cursor": cursor})
+    assert (response.status_code, response.json()["changes"]) == (200, [])
+
+
+def test_a_chain_begun_before_a_deletion_that_is_purged_is_a_410(alice_client, alice, settings):
+    """The device paged part of the way, then the web app deleted something, and the device
+    stayed away until that deletion was purged: it may hold the deleted object. Start again."""
+    with at(0):
+        for minutes in range(-200, -100, 20):
+            log(alice_client, minutes, minutes + 10)
+        first = alice_client.get(SYNC, {"limit": 2}).json()
+        assert first["has_more"]
+    _age_and_purge_a_deletion(alice_client, alice, settings)
+    with frozen(T0 + settings.SYNC_TOMBSTONE_RETENTION + timedelta(days=2)):
+        response = alice_client.get(SYNC, {"cursor": first["cursor"], "limit": 2})
     assert (response.status_code, response.json()["code"]) == (410, "sync_cursor_expired")
+
+
+def test_a_cursor_from_before_chains_were_recorded_still_works(alice_client, alice):
+    """Cursors issued by the previous release carried no chain start: read as begun at 0."""
+    from django.core import signing
+
+    alice_client.post("/api/journals/create/", {"content": "x"})
+    latest = type(alice).objects.get(pk=alice.pk).sync_seq
+    old = signing.dumps({"u": alice.pk, "s": latest, "t": 1}, salt="focusflow.sync.cursor")
+    assert alice_client.get(SYNC, {"cursor": old}).status_code == 200
 
 
 def test_purging_tombstones_expires_the_cursors_that_could_still_need_them(alice_client, alice, settings):
