@@ -171,6 +171,8 @@ def _replay_or_none(user: User, client_id: UUID | None, fingerprint: str) -> Foc
     rolled back, so a retry changes nothing."""
     existing = client_id_replay(
         FocusSession.objects.filter(user=user),
+        user=user,
+        kind="session",
         client_id=client_id,
         fingerprint=fingerprint,
         serializer=FocusSessionSerializer,
@@ -398,4 +400,4 @@ def focus_session_delete(*, user: User, session_id: int, if_match: str | None = 
         except (RestrictedError, ProtectedError):
             raise SessionHasJournals() from None
         rollup_count(session, user=user, sign=-1)
-        tombstone_add(user=user, kind="session", object_id=session_id, seq=seq)
+        tombstone_add(user=user, kind="session", object_id=session_id, seq=seq, client_id=session.client_id)

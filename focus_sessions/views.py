@@ -31,7 +31,7 @@ from focusflow.api.pagination import CursorPagination
 from focusflow.api.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
 from focusflow.api.viewsets import APIViewSet
 from focusflow.idempotency.keys import idempotent
-from focusflow.sync.client_ids import ClientIdConflict
+from focusflow.sync.client_ids import ClientIdConflict, ClientIdDeleted
 
 STALE = Carrying(VersionConflict, FocusSessionSerializer)
 CLIENT_ID_CONFLICT = Carrying(ClientIdConflict, FocusSessionSerializer)
@@ -93,6 +93,7 @@ class FocusSessionViewSet(APIViewSet):
                 ),
                 SessionOverlap,
                 CLIENT_ID_CONFLICT,
+                ClientIdDeleted,
             ),
         },
     )
@@ -174,6 +175,7 @@ class FocusSessionViewSet(APIViewSet):
                 SessionAlreadyActive,
                 SessionOverlap,
                 CLIENT_ID_CONFLICT,
+                ClientIdDeleted,
             ),
         },
     )

@@ -31,7 +31,12 @@ def journal_create(
     with transaction.atomic():
         seq = sync_seq_next(user=user)
         existing = client_id_replay(
-            mine, client_id=client_id, fingerprint=fingerprint, serializer=JournalSerializer
+            mine,
+            user=user,
+            kind="journal",
+            client_id=client_id,
+            fingerprint=fingerprint,
+            serializer=JournalSerializer,
         )
         if existing is not None:
             transaction.set_rollback(True)  # a retry changes nothing, not even the change counter
@@ -89,4 +94,4 @@ def journal_delete(*, user: User, journal_id: int, if_match: str | None = None) 
         journal = journal_for_change(user=user, journal_id=journal_id)
         if_match_check(journal, if_match, serializer=JournalSerializer)
         journal.delete()
-        tombstone_add(user=user, kind="journal", object_id=journal_id, seq=seq)
+        tombstone_add(user=user, kind="journal", object_id=journal_id, seq=seq, client_id=journal.client_id)

@@ -9,7 +9,7 @@ from focusflow.api.exceptions import VersionConflict
 from focusflow.api.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
 from focusflow.api.viewsets import APIViewSet
 from focusflow.idempotency.keys import idempotent
-from focusflow.sync.client_ids import ClientIdConflict
+from focusflow.sync.client_ids import ClientIdConflict, ClientIdDeleted
 from journals import selectors, services
 from journals.exceptions import JournalLocked
 from journals.models import Journal
@@ -78,6 +78,7 @@ class JournalViewSet(APIViewSet):
             **errors(
                 invalid("Blank or too long content; `session` not one of your sessions."),
                 Carrying(ClientIdConflict, JournalSerializer),
+                ClientIdDeleted,
             ),
         },
     )

@@ -1,5 +1,6 @@
 """Client ids: the UUID a device gives an object it makes offline, before the server has seen
-it, so that a retried upload finds the object it made instead of making it again."""
+it, so that a retried upload finds the object it made instead of making it again, and never
+brings back one the user deleted (`SpentClientId`)."""
 
 import hashlib
 import json
@@ -13,6 +14,7 @@ from rest_framework.fields import Field
 from rest_framework.serializers import Serializer
 
 from focusflow.api.exceptions import DomainError
+from focusflow.sync.models import SpentClientId
 
 
 class ClientIdConflict(DomainError):
@@ -36,6 +38,17 @@ class ClientIdConflict(DomainError):
         return {"existing": serializer(help_text="The object this client_id already names.")}
 
 
+class ClientIdDeleted(DomainError):
+    """A `client_id` whose object the user deleted: spent for good."""
+
+    status_code = status.HTTP_410_GONE
+    default_detail = (
+        "This client_id named an object that has since been deleted; it is not made again. "
+        "Drop the local copy."
+    )
+    default_code = "client_id_deleted"
+
+
 def _plain(value: Any) -> str:
     if isinstance(value, datetime):  # one instant, whatever offset it was written with
         return value.astimezone(UTC).isoformat()
@@ -50,14 +63,26 @@ def client_fingerprint(action: str, fields: dict[str, Any]) -> str:
 
 
 def client_id_replay(
-    objects: QuerySet, *, client_id: UUID | None, fingerprint: str, serializer: type[Serializer]
+    objects: QuerySet,
+    *,
+    user,
+    kind: str,
+    client_id: UUID | None,
+    fingerprint: str,
+    serializer: type[Serializer],
 ) -> Model | None:
     """The object a device already made with this client id, when this request is a retry of
     the one that made it (same fields); ClientIdConflict (409, with it under `existing`) when it
-    made it with other fields; None when the id is new. `objects` is the caller's own rows."""
+    made it with other fields; ClientIdDeleted (410) when the user has deleted it; None when the
+    id is new. `objects` is the user's own rows of `kind`. Call it under the user's row lock
+    (`focusflow.sync.feed.sync_seq_next`), which deletions take too."""
     if client_id is None:
         return None
     existing = objects.filter(client_id=client_id).first()
-    if existing is not None and existing.client_fingerprint != fingerprint:
+    if existing is None:
+        if SpentClientId.objects.filter(user=user, kind=kind, client_id=client_id).exists():
+            raise ClientIdDeleted()
+        return None
+    if existing.client_fingerprint != fingerprint:
         raise ClientIdConflict(existing=existing, serializer=serializer)
     return existing

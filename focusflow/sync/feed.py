@@ -24,6 +24,7 @@ Apps register what they sync (`register_sync_kind` in AppConfig.ready()), as wit
 
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -36,7 +37,7 @@ from rest_framework.serializers import Serializer
 
 from focusflow.api.exceptions import AccountGone, DomainError
 from focusflow.db.rows import rows_of, values_of
-from focusflow.sync.models import Tombstone
+from focusflow.sync.models import SpentClientId, Tombstone
 
 _CURSOR_SALT = "focusflow.sync.cursor"
 
@@ -100,9 +101,12 @@ def sync_seq_next(*, user, profile: bool = False, refresh: tuple[str, ...] = ())
     return row[0]
 
 
-def tombstone_add(*, user, kind: str, object_id: int, seq: int) -> None:
-    """Record a deletion for the feed, in the deleting transaction, with its change number."""
+def tombstone_add(*, user, kind: str, object_id: int, seq: int, client_id: UUID | None = None) -> None:
+    """Record a deletion for the feed, in the deleting transaction, with its change number;
+    the object's client id, if it had one, is spent for good (focusflow.sync.client_ids)."""
     Tombstone.objects.create(user=user, kind=kind, object_id=object_id, sync_seq=seq)
+    if client_id is not None:
+        SpentClientId.objects.create(user=user, kind=kind, client_id=client_id)
 
 
 def tombstones_purge(*, now: datetime | None = None) -> int:
