@@ -1,5 +1,4 @@
 from django.utils import timezone
-from django.utils.cache import get_conditional_response
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
@@ -25,7 +24,7 @@ from focus_sessions.serializers import (
     StatsQuerySerializer,
     StatsSerializer,
 )
-from focusflow.api.conditional import etag
+from focusflow.api.conditional import etag, read_is_current
 from focusflow.api.exceptions import VersionConflict
 from focusflow.api.pagination import CursorPagination
 from focusflow.api.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
@@ -105,17 +104,20 @@ class FocusSessionViewSet(APIViewSet):
 
     @extend_schema(
         summary="A session",
-        description="With its version as `ETag`; `If-None-Match` with it answers 304 while unchanged.",
+        description="With its version as `ETag`; `If-None-Match` with it answers 304 while unchanged, "
+        "`If-Match` with another version a 412 as for a write.",
         responses={
             200: FocusSessionSerializer,
             304: OpenApiResponse(description="Not modified: the `If-None-Match` tag is still current."),
-            **errors(exceptions.NotFound),
+            **errors(exceptions.NotFound, STALE),
         },
-        parameters=[IF_NONE_MATCH_HEADER, ETAG_HEADER],
+        parameters=[IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, ETAG_HEADER],
     )
     def retrieve(self, request, pk: str):
         session = self.get_object()
-        return get_conditional_response(request, etag=etag(session), response=self._tagged(session))
+        if read_is_current(session, request, serializer=FocusSessionSerializer):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(session)})
+        return self._tagged(session)
 
     @extend_schema(
         summary="Correct a session",

@@ -1,10 +1,9 @@
-from django.utils.cache import get_conditional_response
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from focusflow.api.conditional import etag, if_match_check
+from focusflow.api.conditional import etag, if_match_check, read_is_current
 from focusflow.api.exceptions import VersionConflict
 from focusflow.api.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
 from focusflow.api.viewsets import APIViewSet
@@ -102,17 +101,20 @@ class JournalViewSet(APIViewSet):
 
     @extend_schema(
         summary="A journal",
-        description="With its version as `ETag`; `If-None-Match` with it answers 304 while unchanged.",
-        parameters=[IF_NONE_MATCH_HEADER, ETAG_HEADER],
+        description="With its version as `ETag`; `If-None-Match` with it answers 304 while unchanged, "
+        "`If-Match` with another version a 412 as for a write.",
+        parameters=[IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, ETAG_HEADER],
         responses={
             200: JournalSerializer,
             304: OpenApiResponse(description="Not modified: the `If-None-Match` tag is still current."),
-            **errors(exceptions.NotFound),
+            **errors(exceptions.NotFound, STALE),
         },
     )
     def retrieve(self, request, pk: str):
         journal = self.get_object()
-        return get_conditional_response(request, etag=etag(journal), response=self._tagged(journal))
+        if read_is_current(journal, request, serializer=JournalSerializer):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(journal)})
+        return self._tagged(journal)
 
     def _change(self, request, pk: str, *, partial: bool) -> Response:
         # Locked wins over a validation error, so it is checked before the body is: a client

@@ -1,7 +1,10 @@
-"""Conditional requests on objects that carry a `version`: the ETag of one object, and the
-`If-Match` check before a write."""
+"""Conditional requests on objects that carry a `version` (RFC 9110, section 13): the ETag of
+one object, `If-Match` before any method acts on it, `If-None-Match` on a read.
 
-import re
+`If-Match` is compared the same way on every method, strongly: `"3"` matches version 3, `*`
+any object that exists, a list when one of its tags matches. A weak tag (`W/"3"`), a bare
+`3`, garbage or a stale version never match, and the answer is always the JSON 412
+`version_conflict` carrying the current object (never Django's empty conditional response)."""
 
 from django.db.models import Model
 from django.utils.http import parse_etags
@@ -9,23 +12,32 @@ from rest_framework.serializers import Serializer
 
 from focusflow.api.exceptions import VersionConflict
 
-_BARE_VERSION = re.compile(r"^\s*\d+\s*$")
-
 
 def etag(obj: Model) -> str:
-    """The object's version as an entity tag: `"3"`."""
+    """The object's version as a strong entity tag: `"3"`."""
     return f'"{obj.version}"'
 
 
 def if_match_check(obj: Model, header: str | None, *, serializer: type[Serializer]) -> None:
-    """Without `If-Match` a write applies (last writer wins). With it, the write applies only
-    while the object is at one of the versions named (`"3"`; `W/"3"` and a bare `3` are read
-    the same way; `*` is any): else VersionConflict, a 412 carrying the current object."""
+    """Without `If-Match` the request applies (for a write, the last writer wins). With it,
+    only while the object is at one of the versions named: else VersionConflict, a 412
+    carrying the current object. `parse_etags` drops what is not an entity tag, so garbage
+    names no version."""
     if header is None:
         return
-    if _BARE_VERSION.match(header):
-        header = f'"{header.strip()}"'
     tags = parse_etags(header)
-    if "*" in tags or etag(obj) in {tag.removeprefix("W/") for tag in tags}:
+    if tags == ["*"] or etag(obj) in tags:  # strong comparison: `W/"3"` is not `"3"`
         return
     raise VersionConflict(current=obj, serializer=serializer)
+
+
+def read_is_current(obj: Model, request, *, serializer: type[Serializer]) -> bool:
+    """The preconditions of a GET of one object, in RFC 9110's order: `If-Match` (a 412 as
+    for a write), then `If-None-Match`, compared weakly as a cache compares it: True when the
+    client's copy is current, for a 304."""
+    if_match_check(obj, request.headers.get("If-Match"), serializer=serializer)
+    header = request.headers.get("If-None-Match")
+    if header is None:
+        return False
+    tags = parse_etags(header)
+    return tags == ["*"] or etag(obj) in {tag.removeprefix("W/") for tag in tags}

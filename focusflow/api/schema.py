@@ -301,9 +301,10 @@ IF_MATCH_HEADER = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description='Apply the write only while the object is at this version (`"3"`, the `ETag` of its '
-    "last read, or its `version`); else 412 `version_conflict` with the current object. Without it, "
-    "the last writer wins.",
+    description='Act only while the object is at this version (`"3"`, the `ETag` of its last read, or '
+    'its `version` in quotes); `*` is any version, a list (`"3", "4"`) any of its versions. Compared '
+    'strongly: a weak tag (`W/"3"`), a bare `3` or a stale version is a 412 `version_conflict` with '
+    "the current object, on reads and writes alike. Without it, a write applies (the last writer wins).",
 )
 IF_NONE_MATCH_HEADER = OpenApiParameter(
     "If-None-Match",
