@@ -255,6 +255,7 @@ def main() -> None:
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
         "AUTH_THROTTLE_RATE": "off",
         "USER_WRITE_THROTTLE_RATE": "off",
+        "USER_READ_THROTTLE_RATE": "off",  # wrk reads as one user, far above any person's rate
         "JWT_ACCESS_MINUTES": "240",
         "GUNICORN_LOG_LEVEL": "warning",
         # Production recycles a worker after about 10,000 requests; at these rates that restart

@@ -182,6 +182,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # account; authenticated writes per user; data exports per user.
 AUTH_THROTTLE_RATE = env_throttle_rate("AUTH_THROTTLE_RATE", "20/minute")
 USER_WRITE_THROTTLE_RATE = env_throttle_rate("USER_WRITE_THROTTLE_RATE", "600/minute")
+USER_READ_THROTTLE_RATE = env_throttle_rate("USER_READ_THROTTLE_RATE", "1200/minute")
 EXPORT_THROTTLE_RATE = "10/hour"
 # Where the counts live, shared by every worker and server: Redis, or the database without it.
 THROTTLE_COUNTER_STORE = "redis" if _redis_url else "database"

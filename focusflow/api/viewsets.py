@@ -4,7 +4,7 @@ from rest_framework import viewsets
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import AllowAny
 
-from focusflow.throttling.throttles import UserWriteThrottle, handler_throttle_classes
+from focusflow.throttling.throttles import UserReadThrottle, UserWriteThrottle, handler_throttle_classes
 
 
 class Metadata(SimpleMetadata):
@@ -21,7 +21,8 @@ class APIViewSet(viewsets.GenericViewSet):
     handler), shared error responses in the schema (`focusflow.api.schema.AutoSchema`). Its
     `get_queryset()` filters by `request.user`, so another user's object is a 404.
 
-    Every authenticated write counts against USER_WRITE_THROTTLE_RATE; a handler adds its own
+    Every authenticated read counts against USER_READ_THROTTLE_RATE and every authenticated
+    write against USER_WRITE_THROTTLE_RATE; a handler adds its own
     limits with `@rate_limited(...)` (focusflow.throttling.throttles). Responses are `Cache-Control:
     no-store` unless the handler says otherwise: they are one account's data, or its tokens."""
 
@@ -35,7 +36,12 @@ class APIViewSet(viewsets.GenericViewSet):
         return getattr(self, self.action, None) if self.action else None
 
     def get_throttles(self):
-        classes = [UserWriteThrottle, *self.throttle_classes, *handler_throttle_classes(self.handler())]
+        classes = [
+            UserReadThrottle,
+            UserWriteThrottle,
+            *self.throttle_classes,
+            *handler_throttle_classes(self.handler()),
+        ]
         return [throttle() for throttle in classes]
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -91,6 +91,7 @@ def test_jwts_are_signed_with_their_own_key_which_defaults_to_the_secret_key():
         ("JWT_REFRESH_DAYS", "0"),
         ("AUTH_THROTTLE_RATE", "lots"),
         ("USER_WRITE_THROTTLE_RATE", "10/fortnight"),
+        ("USER_READ_THROTTLE_RATE", "often"),
         ("QUOTES_TIME_ZONE", "Mars/Base"),
         ("DATABASE_URL", "nonsense://x"),
         ("SYNC_TOMBSTONE_DAYS", "7"),

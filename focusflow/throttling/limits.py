@@ -8,6 +8,9 @@ worker and app server sees the same count.
   addresses gets more than the rate.
 - Authenticated writes (`USER_WRITE_THROTTLE_RATE`): per user, so one account cannot fill the
   database at full speed.
+- Authenticated reads (`USER_READ_THROTTLE_RATE`): per user, so one account (or one stolen
+  token) cannot take the servers from everybody else with full syncs and list pages, nor copy
+  its whole account more often than the export's limit allows.
 - The data export (`EXPORT_THROTTLE_RATE`): per user.
 
 Each limit counts fixed windows of its period (`20/minute`: calendar minutes), so a limit
@@ -76,6 +79,7 @@ class Limit:
 
 PASSWORD_CHECKS = Limit("password", "AUTH_THROTTLE_RATE")
 USER_WRITES = Limit("write", "USER_WRITE_THROTTLE_RATE")
+USER_READS = Limit("read", "USER_READ_THROTTLE_RATE")
 EXPORTS = Limit("export", "EXPORT_THROTTLE_RATE")
 
 

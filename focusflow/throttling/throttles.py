@@ -1,5 +1,5 @@
-"""The limits as DRF throttles: the write limit every API viewset has, and the ones a handler
-adds with `@rate_limited(...)`."""
+"""The limits as DRF throttles: the read and write limits every API viewset has, and the ones a
+handler adds with `@rate_limited(...)`."""
 
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import BaseThrottle
@@ -7,6 +7,7 @@ from rest_framework.throttling import BaseThrottle
 from focusflow.throttling.limits import (
     EXPORTS,
     PASSWORD_CHECKS,
+    USER_READS,
     USER_WRITES,
     Limit,
     account_of_email,
@@ -16,7 +17,7 @@ from focusflow.throttling.limits import (
 
 class LimitThrottle(BaseThrottle):
     """A DRF throttle counting against one Limit. Views add these to an action with
-    `@rate_limited(...)`; the write limit is on every APIViewSet."""
+    `@rate_limited(...)`; the read and write limits are on every APIViewSet."""
 
     limit: Limit
     description: str  # for the schema's 429
@@ -70,6 +71,21 @@ class UserWriteThrottle(LimitThrottle):
         return method not in SAFE_METHODS and not public
 
 
+class UserReadThrottle(LimitThrottle):
+    limit = USER_READS
+    description = "too many reads by this account"
+
+    def applies(self, request, view) -> bool:
+        return request.method in SAFE_METHODS and request.user.is_authenticated
+
+    def counted_wait(self, request, view) -> float | None:
+        return USER_READS.hit(f"user:{request.user.pk}")
+
+    @classmethod
+    def documented_for(cls, *, method: str, public: bool) -> bool:
+        return method in SAFE_METHODS and not public
+
+
 class ExportThrottle(LimitThrottle):
     limit = EXPORTS
     description = "too many exports by this account"
@@ -80,7 +96,7 @@ class ExportThrottle(LimitThrottle):
 
 def rate_limited(*throttle_classes: type[LimitThrottle]):
     """Decorate a viewset's handler (an @action, or a method mapped onto one) with the limits
-    that apply to it, on top of the write limit every APIViewSet has."""
+    that apply to it, on top of the read and write limits every APIViewSet has."""
 
     def decorate(handler):
         handler.rate_limits = throttle_classes

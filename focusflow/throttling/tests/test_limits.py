@@ -8,14 +8,15 @@ import time_machine
 from django.core.management import call_command
 from django.test import RequestFactory
 
-from focusflow.testing import TEST_REDIS_URL, all_at_once, streamed_json
-from focusflow.throttling.limits import PASSWORD_CHECKS, USER_WRITES, client_address
+from focusflow.testing import TEST_REDIS_URL, all_at_once, at, streamed_json
+from focusflow.throttling.limits import PASSWORD_CHECKS, USER_READS, USER_WRITES, client_address
 from focusflow.throttling.models import ThrottleCounter
 
 LOGIN = "/api/users/login/"
 START = "/api/sessions/start/"
 STOP = "/api/sessions/stop/"
 EXPORT = "/api/users/me/export/"
+ME = "/api/users/me/"
 
 
 def _address(remote_addr: str, **meta) -> str:
@@ -124,7 +125,7 @@ def test_the_purge_command_deletes_counters_whose_window_has_ended(settings):
     assert ThrottleCounter.objects.count() == 1
 
 
-# --- the write and export limits ------------------------------------------------------------
+# --- the read, write and export limits -------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -144,6 +145,29 @@ def test_the_write_limit_can_be_turned_off(alice_client, settings):
     settings.USER_WRITE_THROTTLE_RATE = None
     codes = {alice_client.post(path).status_code for path in (START, STOP) * 10}
     assert codes == {200, 201}
+
+
+@pytest.mark.django_db
+def test_authenticated_reads_are_limited_per_user(alice_client, bob_client, client, settings):
+    settings.USER_READ_THROTTLE_RATE = "3/minute"
+    with at(0):
+        codes = [alice_client.get(path).status_code for path in ("/api/sync/", ME, "/api/journals/")]
+        refused = alice_client.get("/api/sync/", {"limit": 500})  # a full sync is a read like any other
+        assert alice_client.post(START).status_code == 201  # writes are not reads
+        assert bob_client.get(ME).status_code == 200  # per user
+        assert client.get("/api/health/").status_code == 200  # nor is a public read counted
+    assert codes == [200, 200, 200]
+    assert (refused.status_code, refused.json()["code"]) == (429, "throttled")
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    with at(1):  # the next window
+        assert alice_client.get(ME).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_read_limit_defaults_to_1200_a_minute_and_can_be_turned_off(alice_client, settings):
+    assert USER_READS.rate() == (1200, 60)
+    settings.USER_READ_THROTTLE_RATE = None
+    assert {alice_client.get(ME).status_code for _ in range(30)} == {200}
 
 
 @pytest.mark.django_db
@@ -181,7 +205,14 @@ def test_the_schema_documents_a_429_on_every_rate_limited_operation_and_only_the
         ("/api/users/me/password/", "post"),
         ("/api/users/me/", "delete"),
     }
-    assert limited == writes | password_checks | {("/api/users/me/export/", "get")}
+    reads = {
+        (path, method)
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if method == "get" and {"jwtAuth": []} in operation.get("security", [])
+    }
+    assert ("/api/sync/", "get") in reads
+    assert limited == writes | reads | password_checks
     login = paths["/api/users/login/"]["post"]["responses"]["429"]["description"]
     assert "password attempts" in login
     assert "Retry-After" in login
