@@ -122,6 +122,8 @@ export async function appDay(baseUrl: string): Promise<void> {
     case "not_authenticated":
     case "bad_authorization_header":
       unexpected("me after deletion (the app sent no usable token)", gone.error);
+    case "throttled":
+      unexpected("me after deletion (too many reads: wait Retry-After)", gone.error);
     case "bad_request":
     case "not_acceptable":
     case "database_unavailable":
