@@ -4,9 +4,29 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.utils import humanize_datetime
 
 from focusflow.core.timezones import validate_time_zone
+
+# Every instant a client sends lies in [EARLIEST, LATEST): far enough from datetime's own ends
+# (years 1 and 9999) that its local time in any zone a user may choose (UTC-12 to UTC+14; the
+# larger offsets of local mean time ended long before 2000), and a day either side of that for
+# the rollup's streaks, is still a datetime. No date arithmetic on a stored time can overflow.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+BOUNDS_MESSAGE = "Must be from 2000-01-01T00:00:00Z up to (not including) 9999-01-01T00:00:00Z."
+
+
+def within_bounds(moment: datetime) -> bool:
+    return EARLIEST <= moment < LATEST
+
+
+def plain_text(value: str) -> bool:
+    """ASCII and printable: what a date, time or number in this API is written in. Python's and
+    Django's parsers read other digits (`٣`, fullwidth `３`) and let a trailing NUL or newline
+    through; no client means those."""
+    return value.isascii() and value.isprintable()
 
 
 class TimeZoneField(serializers.CharField):
@@ -19,19 +39,27 @@ class TimeZoneField(serializers.CharField):
 
 
 class OffsetDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 instant that says its UTC offset (`2026-11-20T09:00:00+01:00`, `...Z`).
+    """An ISO 8601 instant that says its UTC offset (`2026-11-20T09:00:00+01:00`, `...Z`), in
+    ASCII, within [EARLIEST, LATEST).
 
     A device's clock reading without an offset is ambiguous (whose midnight?), so it is refused
-    rather than read in the server's zone."""
+    rather than read in the server's zone. An instant outside the bounds is refused here, for
+    every endpoint at once, so no service or rollup ever computes with one."""
 
     default_error_messages = {
         "naive": "Include the UTC offset, e.g. 2026-11-20T09:00:00+01:00 or 2026-11-20T08:00:00Z.",
+        "overflow": BOUNDS_MESSAGE,  # DRF's: the instant is not even a datetime in UTC
+        "bounds": BOUNDS_MESSAGE,
     }
 
     def to_internal_value(self, value):
+        if isinstance(value, str) and not plain_text(value):
+            self.fail("invalid", format=humanize_datetime.datetime_formats([ISO_8601]))
         instant = super().to_internal_value(value)
         if isinstance(value, str) and _is_naive(value):
             self.fail("naive")
+        if not within_bounds(instant):
+            self.fail("bounds")
         return instant
 
 
