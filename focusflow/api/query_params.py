@@ -1,14 +1,39 @@
-"""Query-string serializers shared by list endpoints."""
+"""Query-string fields and serializers shared by list endpoints."""
 
+from datetime import date
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from rest_framework import serializers
+
+from focusflow.api.fields import plain_text
+
+# Days a client names lie in [FIRST_DAY, LAST_DAY]: the day after the last one, in any zone a
+# user may choose, still begins at an instant that is a datetime (focusflow.core.dates).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
+
+
+class LocalDateField(serializers.DateField):
+    """A day (YYYY-MM-DD, ASCII) from FIRST_DAY to LAST_DAY."""
+
+    default_error_messages = {"bounds": f"Must be from {FIRST_DAY} to {LAST_DAY}."}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        message = self.error_messages["bounds"]
+        self.validators += [MinValueValidator(FIRST_DAY, message), MaxValueValidator(LAST_DAY, message)]
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and not plain_text(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
 
 
 class LocalDateRangeQuerySerializer(serializers.Serializer):
     """`from` and `to`: days (YYYY-MM-DD) on the user's own calendar, both inclusive."""
 
     # `from` is a Python keyword: declared as from_, exposed as `from`.
-    from_ = serializers.DateField(required=False, help_text="First local day (YYYY-MM-DD), inclusive.")
-    to = serializers.DateField(required=False, help_text="Last local day (YYYY-MM-DD), inclusive.")
+    from_ = LocalDateField(required=False, help_text="First local day (YYYY-MM-DD), inclusive.")
+    to = LocalDateField(required=False, help_text="Last local day (YYYY-MM-DD), inclusive.")
 
     def get_fields(self):
         fields = super().get_fields()

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from focus_sessions.tests.factories import FocusSessionFactory
 from focusflow.core.dates import day_start
 from focusflow.core.timezones import time_zone_names
 from focusflow.testing import T0, frozen
+from journals.tests.factories import JournalFactory
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +128,41 @@ def test_the_same_at_in_ascii_is_taken(alice_client):
         response = alice_client.post(START, {"at": "2026-11-20T09:00:00Z"})
     assert response.status_code == 201
     assert datetime.fromisoformat(response.json()["start_time"]) == T0.astimezone(UTC)
+
+
+# --- days in a query ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [HISTORY, JOURNALS])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"from": "0001-01-01"}, "from"),
+        ({"from": "1999-12-31"}, "from"),
+        ({"to": "9999-12-31"}, "to"),
+        ({"to": "9999-01-01"}, "to"),
+    ],
+)
+def test_days_outside_2000_to_9998_are_a_400_on_the_field(alice_client, path, query, field):
+    response = alice_client.get(path, query)
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {field}
+
+
+@pytest.mark.parametrize("path", [HISTORY, JOURNALS])
+@pytest.mark.parametrize("zone", [FAR_WEST, FAR_EAST, "Pacific/Kiritimati", "Pacific/Apia"])
+def test_the_widest_range_of_days_is_fine_in_every_zone(client_for, path, zone):
+    user = UserFactory(timezone=zone)
+    FocusSessionFactory(user=user)
+    JournalFactory(user=user)
+    response = client_for(user).get(path, {"from": "2000-01-01", "to": "9998-12-31"})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
+
+
+@pytest.mark.parametrize(("path", "name"), [(HISTORY, "from"), (JOURNALS, "to")])
+@pytest.mark.parametrize("day", ["٢٠٢٦-١١-٢٠", "２０２６-11-20", "2026-11-20\n"])
+def test_a_day_in_a_query_is_ascii_digits(alice_client, path, name, day):
+    response = alice_client.get(path, {name: day})
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {name}
