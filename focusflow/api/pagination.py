@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import exceptions, pagination
 
+from focusflow.api.fields import plain_text, within_bounds
+
 
 class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
@@ -72,14 +74,17 @@ class CursorPagination(pagination.CursorPagination):
         except exceptions.NotFound:
             raise invalid from None
         if cursor is not None and cursor.position is not None:
+            if not plain_text(cursor.position):  # `%D9%A3` reads as a digit, `%00` as nothing
+                raise invalid
             try:
                 position = self._position_field.to_python(cursor.position)
             except DjangoValidationError:
                 raise invalid from None
             if isinstance(position, datetime):
                 # Python accepts offsets up to ±23:59, PostgreSQL only to ±15:59: hand the
-                # query an unambiguous UTC instant.
-                if timezone.is_naive(position):
+                # query an unambiguous UTC instant, one of the instants a client may send
+                # (beyond them, UTC may not even be a datetime: 9999-12-31T23:00-12:00).
+                if timezone.is_naive(position) or not within_bounds(position):
                     raise invalid
                 position = position.astimezone(UTC).isoformat()
             cursor = cursor._replace(position=position)

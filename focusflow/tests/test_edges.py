@@ -4,7 +4,9 @@ anything else is a 400 on its field, never a 500, in any time zone a user may ch
 stored session can make a later write fail. Times, days and numbers are written in ASCII, and
 a 415 does not repeat the client's header."""
 
+import base64
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -166,3 +168,38 @@ def test_a_day_in_a_query_is_ascii_digits(alice_client, path, name, day):
     response = alice_client.get(path, {name: day})
     assert response.status_code == 400, response.content
     assert set(response.json()) == {name}
+
+
+# --- list cursors -------------------------------------------------------------------------------
+
+
+def forged_cursor(position: str) -> str:
+    """A list cursor as DRF encodes one (base64 of `p=<position>`), pointing where we like."""
+    return base64.b64encode(urlencode({"p": position}).encode()).decode()
+
+
+@pytest.mark.parametrize("path", [HISTORY, JOURNALS])
+@pytest.mark.parametrize(
+    "position",
+    [
+        "9999-12-31T23:00:00-12:00",  # after year 9999 in UTC: the query overflowed
+        "0001-01-01T00:00:00+14:00",  # before year 1 in UTC
+        "1999-12-31T23:59:59Z",
+        "9999-01-01T00:00:00Z",
+        "٢٠٢٦-11-20T09:00:00+00:00",  # percent-encoded in the cursor, then read as digits
+        "2026-11-20T09:00:00+00:00\x00",
+    ],
+)
+def test_a_forged_list_cursor_out_of_bounds_or_garbled_is_a_400_on_cursor(alice_client, path, position):
+    response = alice_client.get(path, {"cursor": forged_cursor(position)})
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {"cursor"}
+
+
+@pytest.mark.parametrize("path", [HISTORY, JOURNALS])
+def test_a_cursor_inside_the_bounds_pages_on(alice_client, alice, path):
+    FocusSessionFactory(user=alice)
+    JournalFactory(user=alice)
+    response = alice_client.get(path, {"cursor": forged_cursor("9998-12-31T23:59:59.999999+14:00")})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
