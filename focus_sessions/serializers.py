@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from focus_sessions.models import MAX_AHEAD, MAX_LATE, MAX_LENGTH, FocusSession
 from focusflow.api.fields import ClientIdField, OffsetDateTimeField, instant
-from focusflow.api.query_params import LocalDateRangeQuerySerializer
+from focusflow.api.query_params import LocalDateRangeQuerySerializer, QueryIntegerField
 from focusflow.core.display import duration_text
 
 
@@ -147,7 +147,7 @@ class HistoryQuerySerializer(LocalDateRangeQuerySerializer):
 
 
 class StatsQuerySerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=366, required=False, default=7)
+    days = QueryIntegerField(min_value=1, max_value=366, required=False, default=7)
 
 
 class DayStatsSerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from focusflow.api.fields import ClientIdField, instant
-from focusflow.api.query_params import LocalDateRangeQuerySerializer
+from focusflow.api.query_params import LocalDateRangeQuerySerializer, QueryIntegerField
 from journals.models import CONTENT_MAX_LENGTH, Journal
 
 
@@ -64,9 +64,7 @@ class JournalUpdateSerializer(serializers.Serializer):
 
 
 class JournalListQuerySerializer(LocalDateRangeQuerySerializer):
-    session = serializers.IntegerField(
-        required=False, min_value=1, help_text="Only journals of this session."
-    )
+    session = QueryIntegerField(required=False, min_value=1, help_text="Only journals of this session.")
     search = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework import exceptions, pagination
 
 from focusflow.api.fields import plain_text, within_bounds
+from focusflow.api.query_params import whole_number
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -23,12 +24,12 @@ class CursorPagination(pagination.CursorPagination):
         return settings.MAX_PAGE_SIZE
 
     def get_page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param, "").strip()
-        if not raw:  # absent or empty, like every other optional parameter
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if not raw.strip():  # absent or empty, like every other optional parameter
             return self.page_size
         try:
-            size = int(raw)
-        except ValueError:
+            size = int(raw) if whole_number(raw) else 0
+        except ValueError:  # more digits than int() reads
             size = 0
         if size < 1:
             raise exceptions.ValidationError({"page_size": ["Must be a whole number of at least 1."]})

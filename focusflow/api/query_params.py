@@ -1,5 +1,6 @@
 """Query-string fields and serializers shared by list endpoints."""
 
+import re
 from datetime import date
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,6 +11,22 @@ from focusflow.api.fields import plain_text
 # Days a client names lie in [FIRST_DAY, LAST_DAY]: the day after the last one, in any zone a
 # user may choose, still begins at an instant that is a datetime (focusflow.core.dates).
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+def whole_number(text: str) -> bool:
+    """ASCII digits, with an optional sign. int() also reads `٣`, fullwidth `３`, `1_000` and
+    ` 7 `, which no client means as a number in a URL."""
+    return _WHOLE_NUMBER.fullmatch(text) is not None
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """A whole number in a query string, in ASCII digits."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not whole_number(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class LocalDateField(serializers.DateField):

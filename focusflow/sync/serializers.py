@@ -7,6 +7,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from focusflow.api.query_params import QueryIntegerField
 from focusflow.api.schema import EnumField
 from focusflow.sync.feed import SyncKind, sync_kinds
 
@@ -18,7 +19,7 @@ class SyncQuerySerializer(serializers.Serializer):
         max_length=500,
         help_text="The `cursor` of the last answer; none (or empty) for a first, full sync.",
     )
-    limit = serializers.IntegerField(
+    limit = QueryIntegerField(
         required=False, min_value=1, max_value=500, default=200, help_text="Changes per page, 1-500."
     )
 

@@ -203,3 +203,23 @@ def test_a_cursor_inside_the_bounds_pages_on(alice_client, alice, path):
     response = alice_client.get(path, {"cursor": forged_cursor("9998-12-31T23:59:59.999999+14:00")})
     assert response.status_code == 200
     assert len(response.json()["results"]) == 1
+
+
+# --- numbers in a query -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("digits", ["٣", "３", "1_0", "3.0", " 3", "²"])
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        (SYNC, "limit"),
+        (STATS, "days"),
+        (HISTORY, "page_size"),
+        (JOURNALS, "page_size"),
+        (JOURNALS, "session"),
+    ],
+)
+def test_a_number_in_a_query_is_ascii_digits(alice_client, path, name, digits):
+    response = alice_client.get(path, {name: digits})
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {name}
