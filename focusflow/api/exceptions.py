@@ -57,6 +57,15 @@ class LengthRequired(DomainError):
     default_code = "length_required"
 
 
+class UnsupportedMediaType(DomainError):
+    """DRF's own puts the whole `Content-Type` header in its message, however long: this says
+    what to send instead, in one fixed sentence."""
+
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_detail = "Send the body as JSON, with Content-Type: application/json."
+    default_code = "unsupported_media_type"
+
+
 class RequestTooLarge(DomainError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."

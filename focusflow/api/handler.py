@@ -19,7 +19,14 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from focusflow.api.exceptions import AccountGone, BadRequest, DomainError, RequestTooLarge, ServerError
+from focusflow.api.exceptions import (
+    AccountGone,
+    BadRequest,
+    DomainError,
+    RequestTooLarge,
+    ServerError,
+    UnsupportedMediaType,
+)
 from focusflow.db import outage
 
 logger = logging.getLogger(__name__)
@@ -76,6 +83,8 @@ def _as_api_exception(exc: Exception) -> Exception:
         return exceptions.NotFound()
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.UnsupportedMediaType):  # raised by DRF's Request, on its words
+        return UnsupportedMediaType()
     return exc
 
 

@@ -37,7 +37,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.serializers import Serializer
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from focusflow.api.exceptions import AccountGone, BadRequest, LengthRequired, RequestTooLarge
+from focusflow.api.exceptions import (
+    AccountGone,
+    BadRequest,
+    LengthRequired,
+    RequestTooLarge,
+    UnsupportedMediaType,
+)
 from focusflow.db.outage import DatabaseUnavailable
 
 # --- Fields ------------------------------------------------------------------------------------
@@ -115,7 +121,7 @@ WAIT_ERRORS = (exceptions.Throttled, DatabaseUnavailable)
 # What an unreadable request body gets (focusflow.api.parsers, focusflow.middleware).
 BODY_ERRORS: tuple[ErrorSource, ...] = (
     exceptions.ParseError,
-    exceptions.UnsupportedMediaType,
+    UnsupportedMediaType,
     RequestTooLarge,
     LengthRequired,
 )

@@ -223,3 +223,15 @@ def test_a_number_in_a_query_is_ascii_digits(alice_client, path, name, digits):
     response = alice_client.get(path, {name: digits})
     assert response.status_code == 400, response.content
     assert set(response.json()) == {name}
+
+
+# --- the 415 ------------------------------------------------------------------------------------
+
+
+def test_a_415_does_not_echo_the_content_type(alice_client):
+    content_type = "text/plain; " + "x" * 5000
+    response = alice_client.generic("POST", START, b"{}", content_type=content_type)
+    assert response.status_code == 415
+    body = response.json()
+    assert body["code"] == "unsupported_media_type"
+    assert "xxxx" not in body["detail"] and len(body["detail"]) < 100
