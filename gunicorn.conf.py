@@ -42,7 +42,9 @@ bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
 # PostgreSQL's max_connections.
 workers = _int("GUNICORN_WORKERS", (os.cpu_count() or 1) + 1, minimum=1)
 threads = _int("GUNICORN_THREADS", 4, minimum=1)
-worker_class = "gthread"
+# gunicorn's gthread worker, answering what it refuses itself (a malformed header, too many
+# headers) in the API's JSON instead of HTML (focusflow/gunicorn_worker.py).
+worker_class = "focusflow.gunicorn_worker.JsonErrorWorker"
 
 # A worker that stops answering its arbiter for this long is killed and replaced. Requests
 # themselves are bounded well below it: the database by DB_CONNECT_TIMEOUT, Redis by 2 s.
@@ -61,7 +63,9 @@ max_requests_jitter = max_requests // 10
 
 # Request-line and header limits. The line limit is gunicorn's largest, above nginx's (8 KB
 # buffers), so behind nginx an over-long URL is refused by nginx with its JSON 414 and any URL
-# nginx passes is one the app sees and answers in JSON. Bodies are limited by the app
+# nginx passes is one the app sees and answers in JSON. nginx limits each header's size but not
+# their number: more than 100 (nginx adds X-Forwarded-For and X-Forwarded-Proto) is refused
+# here, a JSON 431 like nginx's for headers too large. Bodies are limited by the app
 # (DATA_UPLOAD_MAX_MEMORY_SIZE, 1 MiB: a JSON 413) and by nginx (client_max_body_size).
 limit_request_line = 8190
 limit_request_fields = 100

@@ -1,6 +1,9 @@
 """gunicorn.conf.py, the production server configuration, under a real gunicorn (every live
 test's server reads it: gunicorn loads it from the project folder)."""
 
+import http.client
+import io
+import json
 import signal
 import socket
 import threading
@@ -29,6 +32,99 @@ def raw_get(url: str, target: str) -> tuple[int, bytes]:
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split()[1]), body
+
+
+def exchange(url: str, request: bytes, *, then_stop_sending: bool = False) -> bytes:
+    """Any bytes as a request (HTTP libraries refuse malformed ones): everything the server
+    sends back until it closes the connection."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        if then_stop_sending:
+            sock.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+class _Received(io.BytesIO):
+    """What the server sent, as the socket http.client reads one response from; left open
+    after it, to see what followed."""
+
+    def makefile(self, mode: str) -> io.BytesIO:
+        return self
+
+    def close(self) -> None:
+        pass
+
+
+def first_answer(data: bytes) -> tuple[http.client.HTTPResponse, bytes, bytes]:
+    """The first response in what the server sent: itself, its body, and what followed it."""
+    received = _Received(data)
+    response = http.client.HTTPResponse(received)
+    response.begin()
+    return response, response.read(), received.read()
+
+
+def expect_json_error(data: bytes, status: int, code: str) -> None:
+    response, body, after = first_answer(data)
+    assert (response.status, response.getheader("Content-Type"), json.loads(body)["code"]) == (
+        status,
+        "application/json",
+        code,
+    ), data[:300]
+    assert after == b""
+
+
+HOST = b"Host: 127.0.0.1\r\n"
+def _headers(count: int) -> bytes:
+    return b"".join(b"X-Header-%d: value\r\n" % i for i in range(count))
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        (_headers(101), 431, "request_header_too_large"),
+        (b"X-Padding: " + b"p" * 9000 + b"\r\n", 431, "request_header_too_large"),
+        (b"X-Control: a\x01b\r\n", 400, "bad_request"),
+        (b"Bad Name: value\r\n", 400, "bad_request"),
+        (b"X-Folded: a\r\n b\r\n", 400, "bad_request"),
+        (b"Transfer-Encoding: identity\r\n", 400, "bad_request"),
+        (b"Expect: 200-ok\r\n", 417, "expectation_failed"),
+    ],
+    ids=[
+        "101 headers",
+        "a 9,000-byte header",
+        "a control character in a header",
+        "a space in a header name",
+        "a folded header",
+        "Transfer-Encoding: identity",
+        "an unknown expectation",
+    ],
+)
+def test_headers_gunicorn_refuses_are_refused_in_json(gunicorn, headers, status, code):
+    request = b"GET /api/health/ HTTP/1.1\r\n" + HOST + headers + b"Connection: close\r\n\r\n"
+    expect_json_error(exchange(gunicorn.url, request), status, code)
+
+
+def test_a_request_line_gunicorn_refuses_is_refused_in_json(gunicorn):
+    expect_json_error(
+        exchange(gunicorn.url, b"GET /api/health/ HTTP/9.1\r\n" + HOST + b"\r\n"), 400, "bad_request"
+    )
+    expect_json_error(
+        exchange(gunicorn.url, b"GET /api/?q=" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n"), 414, "uri_too_long"
+    )
+
+
+def test_a_malformed_chunked_body_the_app_did_not_read_adds_nothing_after_its_answer(gunicorn):
+    # A static file is served before the body is read; gunicorn then drains the body, fails,
+    # and closes the connection. Anything it wrote after the answer would be read as the
+    # answer to the client's next request on this kept-alive connection.
+    request = b"GET /static/admin/css/login.css HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n"
+    response, body, after = first_answer(exchange(gunicorn.url, request + b"zz\r\n{}\r\n0\r\n\r\n"))
+    assert (response.status, response.getheader("Content-Type").split(";")[0]) == (200, "text/css")
+    assert after == b""
 
 
 def test_a_long_search_the_app_sees_is_a_json_400(gunicorn):
