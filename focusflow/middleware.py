@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
+from gunicorn.http.errors import ParseException
+from rest_framework.exceptions import ParseError
 
 from focusflow.api.exceptions import LengthRequired, RequestTooLarge
 from focusflow.api.handler import error_response
@@ -18,7 +20,8 @@ class ChunkedBodyMiddleware:
     client that streams its JSON (`Transfer-Encoding: chunked`) would have its fields ignored.
     When the server has de-chunked the stream (gunicorn sets `wsgi.input_terminated`), read it,
     with the same size limit as any body; otherwise answer 411 so the client resends it with a
-    length.
+    length. A chunked body that cannot be read (a malformed chunk, or cut short: gunicorn's
+    parse errors, NoMoreData, a reset) is the client's mistake, a 400, not a 500.
     """
 
     def __init__(self, get_response):
@@ -30,7 +33,10 @@ class ChunkedBodyMiddleware:
             if not request.META.get("wsgi.input_terminated"):
                 return error_response(LengthRequired())
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            body = request.META["wsgi.input"].read(limit + 1)
+            try:
+                body = request.META["wsgi.input"].read(limit + 1)
+            except (ParseException, OSError):
+                return error_response(ParseError(), detail="The chunked body is malformed or incomplete.")
             if len(body) > limit:
                 return error_response(RequestTooLarge())
             request._stream = io.BytesIO(body)

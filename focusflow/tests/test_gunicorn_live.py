@@ -78,6 +78,24 @@ def expect_json_error(data: bytes, status: int, code: str) -> None:
 
 
 HOST = b"Host: 127.0.0.1\r\n"
+CHUNKED_LOGIN = b"POST /api/auth/login/ HTTP/1.1\r\n" + HOST + b"Content-Type: application/json\r\n"
+CHUNKED_LOGIN += b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n", b"2;\x01\r\n{}\r\n0\r\n\r\n"],
+    ids=["chunk size not hex", "chunk without its CRLF", "control character in an extension"],
+)
+def test_a_malformed_chunked_body_is_a_json_400_not_a_500(gunicorn, body):
+    expect_json_error(exchange(gunicorn.url, CHUNKED_LOGIN + body), 400, "parse_error")
+
+
+def test_a_chunked_body_cut_short_is_a_json_400_not_a_500(gunicorn):
+    data = exchange(gunicorn.url, CHUNKED_LOGIN + b"10\r\n{}", then_stop_sending=True)
+    expect_json_error(data, 400, "parse_error")
+
+
 def _headers(count: int) -> bytes:
     return b"".join(b"X-Header-%d: value\r\n" % i for i in range(count))
 
