@@ -49,7 +49,11 @@ def main() -> int:
         ("files", "systemd units and the environment template", lambda: checks.deploy_files(stack, workdir)),
         ("api", "the API end to end through nginx", lambda: checks.api_end_to_end(stack)),
         ("static", "static pages (admin, API docs) from nginx", lambda: checks.static_pages(stack)),
-        ("errors", "nginx's own errors as JSON: 413, 414, 400", lambda: checks.json_errors(stack)),
+        (
+            "errors",
+            "errors nginx and gunicorn give themselves, as JSON: 413, 414, 431, 405, 400",
+            lambda: checks.json_errors(stack),
+        ),
         ("login-limit", "the login limit across both instances", lambda: checks.login_limit(stack)),
         ("gateway", "502 and 504 as JSON, keyed retries after a 504", lambda: checks.gateway_errors(stack)),
         ("failover", "an instance killed under load", lambda: checks.failover(stack)),

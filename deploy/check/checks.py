@@ -13,7 +13,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from deploy.check.client import Client, Reply
+from deploy.check.client import Client, Reply, raw_request
 from deploy.check.load import LoadRun, summary
 from deploy.check.stack import Stack, wait_until
 
@@ -269,9 +269,50 @@ def json_errors(stack: Stack) -> dict:
     checked.append("400 from the app for a 3,000-character search")
 
     reply = client.get("/api/users/me/", headers={"X-Padding": "p" * 9000})
-    expect_json_error(reply, 400, "bad_request", "a 9,000-byte header")
-    checked.append("400 header over 8 KB")
+    expect_json_error(reply, 431, "request_header_too_large", "a 9,000-byte header")
+    checked.append("431 header over 8 KB")
     client.close()
+
+    # What HTTP clients refuse to send, byte for byte: refused by nginx, or passed on and refused
+    # by gunicorn (100 headers and nginx's own, a control character), as JSON either way.
+    def raw(line: str, *headers: bytes, body: bytes = b"") -> Reply:
+        request = line.encode() + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + b"".join(headers)
+        return raw_request(stack.url, request + b"\r\n" + body, source="127.0.0.4")
+
+    many = [b"X-Header-%d: value\r\n" % i for i in range(100)]
+    chunked = (b"Content-Type: application/json\r\n", b"Transfer-Encoding: chunked\r\n")
+    cases = [
+        ("100 headers", raw("GET /api/users/me/ HTTP/1.1", *many), 431, "request_header_too_large"),
+        (
+            "a control character in a header",
+            raw("GET /api/users/me/ HTTP/1.1", b"X-Control: a\x01b\r\n"),
+            400,
+            "bad_request",
+        ),
+        ("TRACE", raw("TRACE /api/users/me/ HTTP/1.1"), 405, "method_not_allowed"),
+        (
+            "Transfer-Encoding: identity",
+            raw("POST /api/journals/create/ HTTP/1.1", b"Transfer-Encoding: identity\r\n", body=b"{}"),
+            400,
+            "unsupported_transfer_encoding",
+        ),
+        (
+            "a malformed chunked body",
+            raw("POST /api/journals/create/ HTTP/1.1", *chunked, body=b"zz\r\n{}\r\n0\r\n\r\n"),
+            400,
+            "bad_request",
+        ),
+        (
+            "a malformed chunked body to /api/health/",
+            raw("POST /api/health/ HTTP/1.1", *chunked, body=b"2\r\n{}XX0\r\n\r\n"),
+            400,
+            "bad_request",
+        ),
+        ("HTTP/2.0 on an HTTP/1 port", raw("GET /api/users/me/ HTTP/2.0"), 400, "bad_request"),
+    ]
+    for what, reply, status, code in cases:
+        expect_json_error(reply, status, code, what)
+        checked.append(f"{status} {what}")
     return {"checked": checked}
 
 

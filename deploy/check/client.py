@@ -3,6 +3,7 @@ loopback address of its own (127.0.0.x), so that nginx and the app see distinct 
 
 import http.client
 import json
+import socket
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -95,3 +96,27 @@ class Client:
 
     def post(self, path: str, json_body=None, **kwargs) -> Reply:
         return self.request("POST", path, json_body=json_body, **kwargs)
+
+
+def raw_request(base_url: str, request: bytes, *, source: str = "127.0.0.1", timeout: float = 30) -> Reply:
+    """Any bytes as one request, on a connection of its own: what HTTP clients refuse to send
+    (a control character in a header, TRACE, a malformed chunked body)."""
+    parts = urlsplit(base_url)
+    started = time.monotonic()
+    try:
+        with socket.create_connection(
+            (parts.hostname, parts.port), timeout=timeout, source_address=(source, 0)
+        ) as sock:
+            sock.sendall(request)
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            body = response.read()
+            return Reply(
+                status=response.status,
+                started=started,
+                elapsed=time.monotonic() - started,
+                headers={k.lower(): v for k, v in response.getheaders()},
+                body=body,
+            )
+    except (OSError, http.client.HTTPException) as exc:
+        return Reply(status=0, started=started, elapsed=time.monotonic() - started, error=repr(exc))
