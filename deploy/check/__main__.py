@@ -54,6 +54,7 @@ def main() -> int:
             "errors nginx and gunicorn give themselves, as JSON: 413, 414, 431, 405, 400",
             lambda: checks.json_errors(stack),
         ),
+        ("slow-clients", "slow request bodies hold no gunicorn thread", lambda: checks.slow_clients(stack)),
         ("login-limit", "the login limit across both instances", lambda: checks.login_limit(stack)),
         ("gateway", "502 and 504 as JSON, keyed retries after a 504", lambda: checks.gateway_errors(stack)),
         ("failover", "an instance killed under load", lambda: checks.failover(stack)),

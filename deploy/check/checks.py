@@ -7,6 +7,7 @@ short of what docs/operations.md promises.
 import os
 import re
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -314,6 +315,30 @@ def json_errors(stack: Stack) -> dict:
         expect_json_error(reply, status, code, what)
         checked.append(f"{status} {what}")
     return {"checked": checked}
+
+
+def slow_clients(stack: Stack) -> dict:
+    """Clients that send their bodies slowly hold nginx connections, never gunicorn's threads
+    (nginx reads a request in full before passing it on): with twice as many of them as both
+    instances have threads, the API still answers. Straight to gunicorn, as many would hold
+    every thread until they finished (docs/operations.md)."""
+    threads = len(stack.instances) * stack.workers * stack.threads
+    # A chunked body, which the app reads on every path (focusflow.middleware) before it answers.
+    head = b"POST /api/health/ HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    slow = []
+    try:
+        for _ in range(2 * threads):
+            sock = socket.create_connection(("127.0.0.1", stack.nginx_port), source_address=("127.0.0.6", 0))
+            slow.append(sock)
+            sock.sendall(head + b"64\r\n{")  # 1 byte of a 100-byte chunk, the rest never
+        client = Client(stack.url, source="127.0.0.7", timeout=10)
+        statuses = [client.get("/api/health/").status for _ in range(threads)]
+        client.close()
+    finally:
+        for sock in slow:
+            sock.close()
+    expect(statuses == [200] * threads, f"with {len(slow)} slow bodies pending: {statuses}")
+    return {"slow_bodies_pending": len(slow), "health_answers": len(statuses)}
 
 
 def gateway_errors(stack: Stack) -> dict:
