@@ -23,7 +23,7 @@ import time
 import traceback
 from pathlib import Path
 
-from deploy.check import checks
+from deploy.check import checks, load
 from deploy.check.stack import ROOT, Stack
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/focusflow_deploy_test"
@@ -107,6 +107,11 @@ def main() -> int:
                 print(f"  FAILED ({time.monotonic() - started:.0f} s): {exc}", flush=True)
                 if not isinstance(exc, checks.Failed):
                     traceback.print_exc()
+                # What the failed check left behind must not fail the next ones too.
+                if stopped := load.stop_unfinished_runs():
+                    print(f"  (stopped the load it left running: {stopped} run)", flush=True)
+                stack.database("up")
+                stack.redis("up")
     except Exception:
         failed.append("setup")
         traceback.print_exc()

@@ -17,6 +17,11 @@ from dataclasses import dataclass, field
 from deploy.check.client import Client, Reply
 
 RETRYABLE = {0, 429, 502, 503, 504}
+# Runs started and not yet stopped: a check that fails midway leaves its run here, and the runner
+# stops it (stop_unfinished_runs) before the next check, which would otherwise meet its traffic
+# (a soak's instance restart answering it 502s, a backup taken while it still writes).
+_running: set["LoadRun"] = set()
+
 WORDS = ["focus", "deep", "work", "reading", "writing", "calm", "flow", "plan", "review", "walk", "music"]
 
 
@@ -71,6 +76,7 @@ class LoadRun:
 
     def start(self) -> "LoadRun":
         self.started = time.monotonic()
+        _running.add(self)
         for user in self.users:
             user.start()
             time.sleep(0.05)  # users arrive over a moment, not in one burst of logins
@@ -79,6 +85,7 @@ class LoadRun:
     def stop(self, *, drain_seconds: float = 60) -> None:
         """Stop starting new operations; let retries of unfinished writes run for a while."""
         self.stopping.set()
+        _running.discard(self)
         deadline = time.monotonic() + drain_seconds
         for user in self.users:
             user.join(timeout=max(0.1, deadline - time.monotonic()))
@@ -266,3 +273,11 @@ def summary(records: list[Record]) -> dict:
         "server_errors": sum(n for s, n in statuses.items() if s >= 500),
         "no_answer": statuses.get(0, 0),
     }
+
+
+def stop_unfinished_runs() -> int:
+    """Stop, without draining, every run a failed check left going; how many there were."""
+    unfinished = list(_running)
+    for run in unfinished:
+        run.stop(drain_seconds=0)
+    return len(unfinished)
