@@ -27,6 +27,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -111,13 +112,15 @@ class Server:
             cwd=ROOT,
             env={**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_WORKERS": str(workers)},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            # A file, not a pipe: nobody reads a pipe while wrk runs, and once its 64 KiB are
+            # full every thread that logs a line (a 4xx is one) blocks, and the server with it.
+            stderr=(log := tempfile.TemporaryFile(mode="w+")),  # noqa: SIM115 (lives as long as the server)
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                sys.exit(f"bench: {app} did not start:\n{self.process.stderr.read()}")
+                log.seek(0)
+                sys.exit(f"bench: {app} did not start:\n{log.read()}")
             try:
                 with urllib.request.urlopen(self.url + health, timeout=5) as response:
                     if response.status == 200:

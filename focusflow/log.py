@@ -16,3 +16,12 @@ class ClientMistakeAsWarning(logging.Filter):
         record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
         record.exc_info = record.exc_text = record.stack_info = None
         return True
+
+
+class QuietRateLimited(logging.Filter):
+    """Django logs every 4xx answer as a WARNING line. A client over a rate limit is refused
+    as fast as it retries, hundreds of times a second: a line for each would flood the journal
+    and cost more than the refusal itself. The access log still has every request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) != 429

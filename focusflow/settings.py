@@ -302,6 +302,7 @@ LOGGING = {
     },
     "filters": {
         "client_mistake_as_warning": {"()": "focusflow.log.ClientMistakeAsWarning"},
+        "quiet_rate_limited": {"()": "focusflow.log.QuietRateLimited"},
     },
     "handlers": {
         "console": {
@@ -315,5 +316,6 @@ LOGGING = {
         # Replaces Django's own debug-only console handler, which would print everything twice.
         "django": {"handlers": ["console"], "level": _log_level, "propagate": False},
         "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["quiet_rate_limited"]},
     },
 }

@@ -164,6 +164,19 @@ def test_authenticated_reads_are_limited_per_user(alice_client, bob_client, clie
 
 
 @pytest.mark.django_db
+def test_a_refused_request_writes_no_log_line(alice_client, settings, caplog):
+    """A client over its limit retries as fast as it can: one warning per refusal would flood
+    the log. Other client errors are still logged."""
+    settings.USER_READ_THROTTLE_RATE = "1/minute"
+    with at(0):
+        alice_client.get(ME)
+        assert alice_client.get(ME).status_code == 429
+        assert alice_client.delete("/api/journals/999/").status_code == 404  # not a read
+    logged = [r.getMessage() for r in caplog.records if r.name == "django.request"]
+    assert logged == ["Not Found: /api/journals/999/"]
+
+
+@pytest.mark.django_db
 def test_the_read_limit_defaults_to_1200_a_minute_and_can_be_turned_off(alice_client, settings):
     assert USER_READS.rate() == (1200, 60)
     settings.USER_READ_THROTTLE_RATE = None
