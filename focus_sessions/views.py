@@ -24,10 +24,18 @@ from focus_sessions.serializers import (
     StatsQuerySerializer,
     StatsSerializer,
 )
-from focusflow.api.conditional import etag, read_is_current
+from focusflow.api.conditional import etag, if_match_check, read_is_current
 from focusflow.api.exceptions import VersionConflict
 from focusflow.api.pagination import CursorPagination
-from focusflow.api.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
+from focusflow.api.schema import (
+    ETAG_HEADER,
+    IF_MATCH_HEADER,
+    IF_NONE_MATCH_HEADER,
+    Carrying,
+    errors,
+    etag_header,
+    invalid,
+)
 from focusflow.api.viewsets import APIViewSet
 from focusflow.idempotency.keys import idempotent
 from focusflow.sync.client_ids import ClientIdConflict, ClientIdDeleted
@@ -52,7 +60,7 @@ def _state_change_schema(summary: str, description: str, conflict=None):
         summary=summary,
         description=description + " `If-Match` applies it only while the running session is at that version.",
         request=ActionSerializer,
-        parameters=[IF_MATCH_HEADER],
+        parameters=[IF_MATCH_HEADER, etag_header([200])],
         responses=responses,
     )
 
@@ -67,13 +75,21 @@ class FocusSessionViewSet(APIViewSet):
         return FocusSession.objects.filter(user=self.request.user)
 
     def _session(self, session: FocusSession, *, status_code: int = status.HTTP_200_OK) -> Response:
-        return Response(FocusSessionSerializer(session).data, status=status_code)
+        """One session with its version as ETag, for `If-Match` on the next request."""
+        return Response(
+            FocusSessionSerializer(session).data, status=status_code, headers={"ETag": etag(session)}
+        )
 
-    def _tagged(self, session: FocusSession) -> Response:
-        """One session with its version as ETag, for `If-Match` on the next write."""
-        return Response(FocusSessionSerializer(session).data, headers={"ETag": etag(session)})
+    def _precondition(self, request, load) -> None:
+        """`If-Match` answers before the body is read (RFC 9110: a stale version is a 412 even
+        when the body is wrong too), on the session `load()` finds. The service checks it again
+        under the user's lock."""
+        header = request.headers.get("If-Match")
+        if header is not None and (session := load()) is not None:
+            if_match_check(session, header, serializer=FocusSessionSerializer)
 
     def _at(self, request):
+        self._precondition(request, lambda: services.focus_session_active(user=request.user))
         serializer = ActionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data.get("at")
@@ -83,6 +99,7 @@ class FocusSessionViewSet(APIViewSet):
         description="A session timed on the device (offline, or forgotten and added later). "
         "`client_id` makes a retried upload safe.",
         request=LogSerializer,
+        parameters=[etag_header([200, 201])],
         responses={
             201: FocusSessionSerializer,
             200: RETRY,
@@ -117,7 +134,7 @@ class FocusSessionViewSet(APIViewSet):
         session = self.get_object()
         if read_is_current(session, request, serializer=FocusSessionSerializer):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(session)})
-        return self._tagged(session)
+        return self._session(session)
 
     @extend_schema(
         summary="Correct a session",
@@ -137,6 +154,7 @@ class FocusSessionViewSet(APIViewSet):
         },
     )
     def partial_update(self, request, pk: str):
+        self._precondition(request, self.get_object)
         serializer = SessionUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         session = services.focus_session_update(
@@ -145,7 +163,7 @@ class FocusSessionViewSet(APIViewSet):
             if_match=request.headers.get("If-Match"),
             **serializer.validated_data,
         )
-        return self._tagged(session)
+        return self._session(session)
 
     @extend_schema(
         summary="Delete a session",
@@ -166,6 +184,7 @@ class FocusSessionViewSet(APIViewSet):
         description="`start_time` is the server's clock, or `at` for a start sent late. At most one "
         "active session per user, and sessions never overlap.",
         request=StartSerializer,
+        parameters=[etag_header([200, 201])],
         responses={
             201: FocusSessionSerializer,
             200: RETRY,
@@ -222,13 +241,22 @@ class FocusSessionViewSet(APIViewSet):
         return self._session(services.focus_session_resume(user=request.user, at=at, if_match=if_match))
 
     @extend_schema(
-        summary="The active session", responses={200: FocusSessionSerializer, **errors(NoActiveSession)}
+        summary="The active session",
+        description="With its version as `ETag`, and the preconditions of `GET` of one session.",
+        parameters=[IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, ETAG_HEADER],
+        responses={
+            200: FocusSessionSerializer,
+            304: OpenApiResponse(description="Not modified: the `If-None-Match` tag is still current."),
+            **errors(NoActiveSession, STALE),
+        },
     )
     @action(detail=False, methods=["get"])
     def active(self, request):
         session = services.focus_session_active(user=request.user)
         if session is None:
             raise NoActiveSession()
+        if read_is_current(session, request, serializer=FocusSessionSerializer):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(session)})
         return self._session(session)
 
     @extend_schema(

@@ -121,6 +121,9 @@ class JournalViewSet(APIViewSet):
         # editing a final journal must learn that it is final, not that its new text is too
         # long (fixing the text would only lead it to the 403 next).
         journal = services.journal_for_change(user=request.user, journal_id=int(pk))
+        # Then the precondition, before the body too (RFC 9110): a stale version is a 412 even
+        # when the new text is wrong as well. journal_update checks it again under the lock.
+        if_match_check(journal, request.headers.get("If-Match"), serializer=JournalSerializer)
         serializer = JournalUpdateSerializer(journal, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         if "content" in serializer.validated_data:

@@ -1,5 +1,6 @@
 """Serializer fields shared by the apps, and the shape of a timestamp in every response."""
 
+import re
 from datetime import UTC, datetime
 
 from django.utils import timezone
@@ -48,6 +49,7 @@ class OffsetDateTimeField(serializers.DateTimeField):
 
     default_error_messages = {
         "naive": "Include the UTC offset, e.g. 2026-11-20T09:00:00+01:00 or 2026-11-20T08:00:00Z.",
+        "offset": "Write the UTC offset in hours and minutes (Z, +01:00, -09:30), at most ±23:59.",
         "overflow": BOUNDS_MESSAGE,  # DRF's: the instant is not even a datetime in UTC
         "bounds": BOUNDS_MESSAGE,
     }
@@ -58,9 +60,16 @@ class OffsetDateTimeField(serializers.DateTimeField):
         instant = super().to_internal_value(value)
         if isinstance(value, str) and _is_naive(value):
             self.fail("naive")
+        if isinstance(value, str) and not _OFFSET.search(value.strip()):
+            # Python also reads offsets with seconds and fractions (`+00:00:00.5`), and the
+            # parser Django falls back on drops what it cannot read: the instant would be off.
+            self.fail("offset")
         if not within_bounds(instant):
             self.fail("bounds")
         return instant
+
+
+_OFFSET = re.compile(r"(?:[zZ]|[+-][0-9]{2}(?::?[0-9]{2})?)$")
 
 
 def _is_naive(text: str) -> bool:
@@ -81,7 +90,8 @@ class ClientIdField(serializers.UUIDField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str):
+        # ASCII only: `uuid.UUID` reads other digits too (`٠` as 0), another spelling of an id.
+        if not isinstance(data, str) or not plain_text(data):
             self.fail("invalid", value=data)
         return super().to_internal_value(data)
 

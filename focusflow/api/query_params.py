@@ -12,6 +12,7 @@ from focusflow.api.fields import plain_text
 # user may choose, still begins at an instant that is a datetime (focusflow.core.dates).
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def whole_number(text: str) -> bool:
@@ -40,7 +41,8 @@ class LocalDateField(serializers.DateField):
         self.validators += [MinValueValidator(FIRST_DAY, message), MaxValueValidator(LAST_DAY, message)]
 
     def to_internal_value(self, value):
-        if isinstance(value, str) and not plain_text(value):
+        # Python's date parser also reads `20200101`, `2020-W01-1`; the schema promises one form.
+        if isinstance(value, str) and not (plain_text(value) and _DAY.fullmatch(value.strip())):
             self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(value)
 

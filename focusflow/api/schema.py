@@ -318,13 +318,19 @@ IF_NONE_MATCH_HEADER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="The `ETag` of an earlier answer: 304, without a body, while it is still current.",
 )
-ETAG_HEADER = OpenApiParameter(
-    "ETag",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    response=[200, 304],
-    description='The object\'s version, `"<version>"`, for `If-Match` and `If-None-Match`.',
-)
+
+
+def etag_header(statuses: list[int]) -> OpenApiParameter:
+    return OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=statuses,
+        description='The object\'s version, `"<version>"`, for `If-Match` and `If-None-Match`.',
+    )
+
+
+ETAG_HEADER = etag_header([200, 304])
 
 
 def retry_after_header(statuses: list[int]) -> OpenApiParameter:

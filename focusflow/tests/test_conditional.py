@@ -82,3 +82,47 @@ def test_a_read_checks_if_match_before_if_none_match(alice_client, alice):
     assert alice_client.get(url, HTTP_IF_NONE_MATCH='W/"2"').status_code == 304
     assert alice_client.get(url, HTTP_IF_NONE_MATCH="*").status_code == 304
     assert alice_client.get(url, HTTP_IF_NONE_MATCH='"1"').status_code == 200
+
+
+BAD_BODIES = {
+    "PUT journal": {},
+    "PATCH journal": {"content": ""},
+    "PATCH session": {"label": "x" * 101},
+    "POST pause": {"at": "garbage"},
+    "POST stop": {"at": "1999-01-01T00:00Z"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_BODIES))
+def test_a_failed_precondition_answers_before_a_bad_body(alice_client, alice, name):
+    """RFC 9110 evaluates preconditions before the request's content: a stale version is the
+    412 even when the body is wrong too."""
+    method, kind = name.split()
+    with at(0):
+        journal = JournalFactory(user=alice, version=2)
+        stopped = FocusSessionFactory(user=alice, version=2)
+        FocusSessionFactory(user=alice, version=2, active=True)
+        url = {
+            "journal": f"/api/journals/{journal.pk}/",
+            "session": f"/api/sessions/{stopped.pk}/",
+            "pause": "/api/sessions/pause/",
+            "stop": "/api/sessions/stop/",
+        }[kind]
+        send = getattr(alice_client, method.lower())
+        stale = send(url, BAD_BODIES[name], HTTP_IF_MATCH='"1"')
+        current = send(url, BAD_BODIES[name], HTTP_IF_MATCH='"2"')
+    assert (stale.status_code, stale.json()["code"]) == (412, "version_conflict")
+    assert current.status_code == 400
+
+
+def test_the_active_session_has_an_etag_and_honours_the_preconditions(alice_client, alice):
+    with at(0):
+        started = alice_client.post("/api/sessions/start/")
+        assert started["ETag"] == '"1"'
+        active = alice_client.get("/api/sessions/active/")
+        assert active["ETag"] == '"1"'
+        assert alice_client.get("/api/sessions/active/", HTTP_IF_NONE_MATCH='"1"').status_code == 304
+        stale = alice_client.get("/api/sessions/active/", HTTP_IF_MATCH='"0"')
+        paused = alice_client.post("/api/sessions/pause/")
+    assert (stale.status_code, stale.json()["current"]["version"]) == (412, 1)
+    assert paused["ETag"] == '"2"'

@@ -235,3 +235,26 @@ def test_a_415_does_not_echo_the_content_type(alice_client):
     body = response.json()
     assert body["code"] == "unsupported_media_type"
     assert "xxxx" not in body["detail"] and len(body["detail"]) < 100
+
+
+@pytest.mark.parametrize(
+    "at_value",
+    ["2026-11-20T09:00:00+00:00:30", "2026-11-20T09:00:00.5+00:00:00.500000", "2026-11-20T09:00:00+23:59:59"],
+)
+def test_an_offset_with_seconds_is_a_400_not_a_shifted_instant(alice_client, at_value):
+    with frozen(T0):
+        response = alice_client.post("/api/sessions/start/", {"at": at_value}, format="json")
+    assert (response.status_code, set(response.json())) == (400, {"at"})
+
+
+@pytest.mark.parametrize("day", ["20261120", "2026-W47-5", "2026-11-2", "2026-324"])
+def test_a_day_is_written_yyyy_mm_dd_only(alice_client, day):
+    response = alice_client.get("/api/sessions/history/", {"from": day})
+    assert (response.status_code, set(response.json())) == (400, {"from"})
+
+
+def test_a_client_id_in_other_digits_is_not_another_spelling_of_an_id(alice_client):
+    response = alice_client.post(
+        "/api/journals/create/", {"content": "x", "client_id": "٠" * 32}, format="json"
+    )
+    assert (response.status_code, set(response.json())) == (400, {"client_id"})

@@ -56,9 +56,13 @@ def test_locked_and_not_found_answer_before_any_precondition(alice_client, bob_c
     assert bob_client.get(one(free)).status_code == 404
 
 
-def test_a_validation_error_answers_before_a_stale_version(alice_client, alice):
+def test_a_stale_version_answers_before_a_validation_error(alice_client, alice):
+    """RFC 9110: preconditions are evaluated before the request's content is (the contract:
+    a stale If-Match is always the 412); with a current version, the body's error shows."""
     journal = JournalFactory(user=alice)
     response = alice_client.patch(one(journal), {"content": ""}, HTTP_IF_MATCH='"9"')
+    assert (response.status_code, response.json()["code"]) == (412, "version_conflict")
+    response = alice_client.patch(one(journal), {"content": ""}, HTTP_IF_MATCH='"1"')
     assert (response.status_code, set(response.json())) == (400, {"content"})
 
 
