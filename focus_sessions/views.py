@@ -24,7 +24,7 @@ from focus_sessions.serializers import (
     StatsQuerySerializer,
     StatsSerializer,
 )
-from focusflow.api.conditional import etag, if_match_check, read_is_current
+from focusflow.api.conditional import etag, if_match_check, not_modified
 from focusflow.api.exceptions import VersionConflict
 from focusflow.api.pagination import CursorPagination
 from focusflow.api.schema import (
@@ -132,9 +132,7 @@ class FocusSessionViewSet(APIViewSet):
     )
     def retrieve(self, request, pk: str):
         session = self.get_object()
-        if read_is_current(session, request, serializer=FocusSessionSerializer):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(session)})
-        return self._session(session)
+        return not_modified(session, request, serializer=FocusSessionSerializer) or self._session(session)
 
     @extend_schema(
         summary="Correct a session",
@@ -255,9 +253,7 @@ class FocusSessionViewSet(APIViewSet):
         session = services.focus_session_active(user=request.user)
         if session is None:
             raise NoActiveSession()
-        if read_is_current(session, request, serializer=FocusSessionSerializer):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(session)})
-        return self._session(session)
+        return not_modified(session, request, serializer=FocusSessionSerializer) or self._session(session)
 
     @extend_schema(
         summary="Session history",

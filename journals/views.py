@@ -3,7 +3,7 @@ from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from focusflow.api.conditional import etag, if_match_check, read_is_current
+from focusflow.api.conditional import etag, if_match_check, not_modified
 from focusflow.api.exceptions import VersionConflict
 from focusflow.api.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
 from focusflow.api.viewsets import APIViewSet
@@ -112,9 +112,7 @@ class JournalViewSet(APIViewSet):
     )
     def retrieve(self, request, pk: str):
         journal = self.get_object()
-        if read_is_current(journal, request, serializer=JournalSerializer):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(journal)})
-        return self._tagged(journal)
+        return not_modified(journal, request, serializer=JournalSerializer) or self._tagged(journal)
 
     def _change(self, request, pk: str, *, partial: bool) -> Response:
         # Locked wins over a validation error, so it is checked before the body is: a client
@@ -133,8 +131,6 @@ class JournalViewSet(APIViewSet):
                 content=serializer.validated_data["content"],
                 if_match=request.headers.get("If-Match"),
             )
-        else:  # nothing to change; the precondition still holds or fails as for any write
-            if_match_check(journal, request.headers.get("If-Match"), serializer=JournalSerializer)
         return self._tagged(journal)
 
     @_change_schema("Rewrite a journal")

@@ -8,6 +8,8 @@ any object that exists, a list when one of its tags matches. A weak tag (`W/"3"`
 
 from django.db.models import Model
 from django.utils.http import parse_etags
+from rest_framework import status
+from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from focusflow.api.exceptions import VersionConflict
@@ -31,13 +33,15 @@ def if_match_check(obj: Model, header: str | None, *, serializer: type[Serialize
     raise VersionConflict(current=obj, serializer=serializer)
 
 
-def read_is_current(obj: Model, request, *, serializer: type[Serializer]) -> bool:
+def not_modified(obj: Model, request, *, serializer: type[Serializer]) -> Response | None:
     """The preconditions of a GET of one object, in RFC 9110's order: `If-Match` (a 412 as
-    for a write), then `If-None-Match`, compared weakly as a cache compares it: True when the
-    client's copy is current, for a 304."""
+    for a write), then `If-None-Match`, compared weakly as a cache compares it. The 304 when
+    the client's copy is current, else None: the view answers with the object."""
     if_match_check(obj, request.headers.get("If-Match"), serializer=serializer)
     header = request.headers.get("If-None-Match")
     if header is None:
-        return False
+        return None
     tags = parse_etags(header)
-    return tags == ["*"] or etag(obj) in {tag.removeprefix("W/") for tag in tags}
+    if tags == ["*"] or etag(obj) in {tag.removeprefix("W/") for tag in tags}:
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(obj)})
+    return None

@@ -56,42 +56,41 @@ class PasswordCheckThrottle(LimitThrottle):
         return password_check_wait(request, account=account)
 
 
-class UserWriteThrottle(LimitThrottle):
+class AccountThrottle(LimitThrottle):
+    """Counted per signed-in account."""
+
+    def counted_wait(self, request, view) -> float | None:
+        return self.limit.hit(f"user:{request.user.pk}")
+
+
+class _AccountMethodsThrottle(AccountThrottle):
+    """Every authenticated read, or every authenticated write, of an account."""
+
+    reads: bool  # GET, HEAD and OPTIONS; else the other methods
+
+    def applies(self, request, view) -> bool:
+        return (request.method in SAFE_METHODS) == self.reads and request.user.is_authenticated
+
+    @classmethod
+    def documented_for(cls, *, method: str, public: bool) -> bool:
+        return (method in SAFE_METHODS) == cls.reads and not public
+
+
+class UserWriteThrottle(_AccountMethodsThrottle):
     limit = USER_WRITES
     description = "too many writes by this account"
-
-    def applies(self, request, view) -> bool:
-        return request.method not in SAFE_METHODS and request.user.is_authenticated
-
-    def counted_wait(self, request, view) -> float | None:
-        return USER_WRITES.hit(f"user:{request.user.pk}")
-
-    @classmethod
-    def documented_for(cls, *, method: str, public: bool) -> bool:
-        return method not in SAFE_METHODS and not public
+    reads = False
 
 
-class UserReadThrottle(LimitThrottle):
+class UserReadThrottle(_AccountMethodsThrottle):
     limit = USER_READS
     description = "too many reads by this account"
-
-    def applies(self, request, view) -> bool:
-        return request.method in SAFE_METHODS and request.user.is_authenticated
-
-    def counted_wait(self, request, view) -> float | None:
-        return USER_READS.hit(f"user:{request.user.pk}")
-
-    @classmethod
-    def documented_for(cls, *, method: str, public: bool) -> bool:
-        return method in SAFE_METHODS and not public
+    reads = True
 
 
-class ExportThrottle(LimitThrottle):
+class ExportThrottle(AccountThrottle):
     limit = EXPORTS
     description = "too many exports by this account"
-
-    def counted_wait(self, request, view) -> float | None:
-        return EXPORTS.hit(f"user:{request.user.pk}")
 
 
 def rate_limited(*throttle_classes: type[LimitThrottle]):
