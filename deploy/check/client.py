@@ -76,14 +76,7 @@ class Client:
             connection = self._connect()
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
-            data = response.read()
-            reply = Reply(
-                status=response.status,
-                started=started,
-                elapsed=time.monotonic() - started,
-                headers={k.lower(): v for k, v in response.getheaders()},
-                body=data,
-            )
+            reply = _read_reply(response, started)
             if response.will_close:
                 self.close()
             return reply
@@ -110,13 +103,18 @@ def raw_request(base_url: str, request: bytes, *, source: str = "127.0.0.1", tim
             sock.sendall(request)
             response = http.client.HTTPResponse(sock)
             response.begin()
-            body = response.read()
-            return Reply(
-                status=response.status,
-                started=started,
-                elapsed=time.monotonic() - started,
-                headers={k.lower(): v for k, v in response.getheaders()},
-                body=body,
-            )
+            return _read_reply(response, started)
     except (OSError, http.client.HTTPException) as exc:
         return Reply(status=0, started=started, elapsed=time.monotonic() - started, error=repr(exc))
+
+
+def _read_reply(response: http.client.HTTPResponse, started: float) -> Reply:
+    """The whole answer, timed from `started`."""
+    body = response.read()
+    return Reply(
+        status=response.status,
+        started=started,
+        elapsed=time.monotonic() - started,
+        headers={k.lower(): v for k, v in response.getheaders()},
+        body=body,
+    )
