@@ -24,12 +24,8 @@ pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 def raw_get(url: str, target: str) -> tuple[int, bytes]:
     """A GET with any request target, byte for byte (HTTP libraries refuse some)."""
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
+    host = url.removeprefix("http://").split(":")[0]
+    data = exchange(url, f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split()[1]), body
 
