@@ -3,6 +3,7 @@
 Fixtures built on these (personas, API clients, gunicorn) are in the root `conftest.py`.
 """
 
+import base64
 import html
 import json
 import os
@@ -13,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import jsonschema
 import requests
@@ -63,6 +65,11 @@ class UserClient(APIClient):
     def request(self, **kwargs):
         kwargs.setdefault("HTTP_AUTHORIZATION", bearer(self.token_user))
         return super().request(**kwargs)
+
+
+def forged_cursor(position: str) -> str:
+    """A list cursor as DRF encodes one (base64 of `p=<position>`), pointing where we like."""
+    return base64.b64encode(urlencode({"p": position}).encode()).decode()
 
 
 def frozen(at: datetime) -> time_machine.travel:

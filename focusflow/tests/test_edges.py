@@ -4,9 +4,7 @@ anything else is a 400 on its field, never a 500, in any time zone a user may ch
 stored session can make a later write fail. Times, days and numbers are written in ASCII, and
 a 415 does not repeat the client's header."""
 
-import base64
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +12,7 @@ import pytest
 from focus_sessions.tests.factories import FocusSessionFactory
 from focusflow.core.dates import day_start
 from focusflow.core.timezones import time_zone_names
-from focusflow.testing import T0, frozen
+from focusflow.testing import T0, forged_cursor, frozen
 from journals.tests.factories import JournalFactory
 from users.tests.factories import UserFactory
 
@@ -171,11 +169,6 @@ def test_a_day_in_a_query_is_ascii_digits(alice_client, path, name, day):
 
 
 # --- list cursors -------------------------------------------------------------------------------
-
-
-def forged_cursor(position: str) -> str:
-    """A list cursor as DRF encodes one (base64 of `p=<position>`), pointing where we like."""
-    return base64.b64encode(urlencode({"p": position}).encode()).decode()
 
 
 @pytest.mark.parametrize("path", [HISTORY, JOURNALS])

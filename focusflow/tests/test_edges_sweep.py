@@ -7,17 +7,15 @@ afterwards every user can still move to any other zone and read their stats.
 A deterministic sweep plus a seeded random sample (no property-testing library): a failure
 names its seed and case, and runs again the same way."""
 
-import base64
 import random
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from focus_sessions.tests.factories import FocusSessionFactory
 from focusflow.core.timezones import time_zone_names
-from focusflow.testing import T0, frozen
+from focusflow.testing import T0, forged_cursor, frozen
 from journals.tests.factories import JournalFactory
 from users.tests.factories import UserFactory
 
@@ -78,10 +76,6 @@ def day_in_bounds(text: str) -> bool:
         return FIRST_DAY <= date.fromisoformat(text) <= LAST_DAY
     except ValueError:
         return False
-
-
-def forged_cursor(position: str) -> str:
-    return base64.b64encode(urlencode({"p": position}).encode()).decode()
 
 
 class Person:
