@@ -25,7 +25,7 @@ BASE_DIR = Path(__file__).resolve().parent
 def pytest_configure(config):
     """One clear line instead of a traceback per test when PostgreSQL is not there."""
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if db["ENGINE"] != "focusflow.db.backend":
         raise pytest.UsageError(f"The test suite runs on PostgreSQL; DATABASE_URL points at {db['ENGINE']}.")
     try:
         psycopg2.connect(

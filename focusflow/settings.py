@@ -120,6 +120,8 @@ except ValueError as exc:
     fail(f"DATABASE_URL is not a database URL this project understands ({exc})")
 if _database["ENGINE"] != "django.db.backends.postgresql":
     fail(f"DATABASE_URL must name a PostgreSQL database, the only engine (got {_database['ENGINE']})")
+# Django's PostgreSQL backend with a circuit breaker on connection attempts (focusflow/db/backend).
+_database["ENGINE"] = "focusflow.db.backend"
 # Fail fast instead of hanging when the server is unreachable (the health check relies on it)
 # or the network under an open connection dies (focusflow/db/options.py).
 _database["OPTIONS"] = outage_safe_options(

@@ -12,7 +12,8 @@ all answer the same:
   Django made of the error becomes the 503.
 
 Connecting and dead connections are bounded in time by the libpq options of
-`focusflow.db.options`. Django drops a connection that failed when the request ends
+`focusflow.db.options`, and repeated attempts to reach a database that just failed by the
+breaker of `focusflow.db.backend`. Django drops a connection that failed when the request ends
 (`close_old_connections` finds it unusable), so the next request connects afresh and the same
 worker processes recover by themselves once the database is back.
 """
@@ -32,7 +33,8 @@ RETRY_AFTER_SECONDS = 5
 # SQLSTATEs of a server that is there but cannot serve: shutting down or starting up (57P0x),
 # out of connections or other resources (53), a statement that ran out of time (57014).
 # Class 08 is a connection exception. Without any SQLSTATE, libpq itself failed: it could not
-# connect, or the connection broke.
+# connect, or the connection broke (or focusflow.db.backend's breaker held the attempt back).
+# Django runs on psycopg 3, whose errors carry it as `sqlstate` (psycopg2's was `pgcode`).
 _UNAVAILABLE_CLASSES = ("08", "53")
 _UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "57014"}
 
@@ -49,11 +51,12 @@ class DatabaseUnavailable(exceptions.APIException):
 def is_database_outage(exc: BaseException) -> bool:
     """Whether `exc` means the database could not be reached or used, not that a query or
     the data was wrong."""
-    if isinstance(exc, InterfaceError):  # "connection already closed"
+    # A closed cursor (psycopg 3's "the cursor is closed"). A closed connection is an
+    # OperationalError without SQLSTATE in psycopg 3 (psycopg2 made it an InterfaceError).
+    if isinstance(exc, InterfaceError):
         return True
     if isinstance(exc, OperationalError):
-        cause = exc.__cause__
-        state = getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)
+        state = getattr(exc.__cause__, "sqlstate", None)
         return state is None or state[:2] in _UNAVAILABLE_CLASSES or state in _UNAVAILABLE_STATES
     if isinstance(exc, DatabaseError):
         # Anything else on a connection that died under it (Django's "you can't execute

@@ -22,7 +22,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Field, Model
 
-# A list parameter is one array to PostgreSQL (psycopg2 adapts it), so `= ANY` needs no
+# A list parameter is one array to PostgreSQL (psycopg adapts it), so `= ANY` needs no
 # placeholder per value and the SQL is the same whatever the list's length.
 _OPERATORS = {"": "= %s", "gte": ">= %s", "lte": "<= %s", "in": "= ANY(%s)"}
 

@@ -3,9 +3,10 @@
 Here the database is taken away from this process for real (its connection points at a port
 where nothing listens); test_outage_live.py cuts it under gunicorn, mid-request too."""
 
+import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
-import psycopg2
 import pytest
 from django.conf import settings
 from django.db import (
@@ -17,12 +18,14 @@ from django.db import (
     OperationalError,
     ProgrammingError,
     connection,
+    connections,
     transaction,
 )
 from django.test import Client
 
 from focus_sessions.models import FocusSession
-from focusflow.db.options import RETRY_CONNECT_AFTER_SECONDS, GuardedConnection, outage_safe_options
+from focusflow.db.backend.base import RETRY_CONNECT_AFTER_SECONDS, DatabaseWrapper
+from focusflow.db.options import outage_safe_options
 from focusflow.db.outage import RETRY_AFTER_SECONDS, is_database_outage
 from focusflow.tests.db_outage import cut_database, restore_database
 from journals import selectors as journal_selectors
@@ -167,7 +170,9 @@ def test_errors_that_mean_the_database_is_out_of_reach_are_told_apart_from_bad_q
     with pytest.raises(OperationalError) as terminated:
         connection.cursor().execute("SELECT pg_terminate_backend(pg_backend_pid())")
     assert is_database_outage(terminated.value)
-    with pytest.raises(Error) as dead:  # InterfaceError: not a DatabaseError, a sibling
+    # psycopg 3: an OperationalError without SQLSTATE (psycopg2: an InterfaceError, not a
+    # DatabaseError but a sibling).
+    with pytest.raises(Error) as dead:
         connection.cursor().execute("SELECT 1")
     assert is_database_outage(dead.value)
     connection.close()
@@ -226,23 +231,55 @@ def test_connections_are_bounded_in_time_on_both_sides(settings):
         assert cursor.fetchone()[0] == "1min"
 
 
-def test_after_a_failed_connection_attempt_the_next_ones_wait_a_moment_before_trying_again():
-    def attempt(port: int) -> str:
-        try:
-            psycopg2.connect(
-                host="127.0.0.1", port=port, dbname="x", user="y", connection_factory=GuardedConnection
-            ).close()
-        except psycopg2.OperationalError as exc:
-            return str(exc)
-        return "connected"
+def test_django_connects_through_the_project_engine():
+    assert isinstance(connections["default"], DatabaseWrapper)
+    assert settings.DATABASES["default"]["ENGINE"] == "focusflow.db.backend"
 
+
+def _connection_attempt(port: int) -> OperationalError | None:
+    """A connection attempt of its own, as another thread of the process would make."""
+    options = {**connection.settings_dict["OPTIONS"], "connect_timeout": 2}
+    wrapper = DatabaseWrapper(
+        {**connection.settings_dict, "PORT": str(port), "NAME": "x", "USER": "y", "OPTIONS": options}
+    )
+    try:
+        wrapper.ensure_connection()
+    except OperationalError as exc:  # Django's, as for any failed connection attempt
+        return exc
+    finally:
+        wrapper.close()
+    return None
+
+
+def test_after_a_failed_connection_attempt_the_next_ones_wait_a_moment_before_trying_again():
     db = settings.DATABASES["default"]
-    assert "refused" in attempt(1)
-    assert attempt(1).startswith("database unavailable: the last connection attempt failed")
+    refused = _connection_attempt(1)
+    assert "refused" in str(refused)
+    held_back = _connection_attempt(1)
+    assert str(held_back).startswith("database unavailable: the last connection attempt failed")
+    assert is_database_outage(held_back)  # the same 503 as a refused connection
     # Another database (here: the same server on its real port) is not held back.
-    assert "refused" not in attempt(int(db["PORT"] or 5432))
+    assert "refused" not in str(_connection_attempt(int(db["PORT"] or 5432)))
     time.sleep(RETRY_CONNECT_AFTER_SECONDS + 0.1)
-    assert "refused" in attempt(1)  # a real attempt again
+    assert "refused" in str(_connection_attempt(1))  # a real attempt again
+
+
+def test_while_one_attempt_finds_out_whether_the_database_is_back_the_others_fail_at_once():
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+    assert "refused" in str(_connection_attempt(port))
+    time.sleep(RETRY_CONNECT_AFTER_SECONDS + 0.1)
+    # Now a server that lets the next attempt in and never answers it.
+    with ThreadPoolExecutor(1) as pool, socket.create_server(("127.0.0.1", port)) as server:
+        server.settimeout(5)
+        probe = pool.submit(_connection_attempt, port)
+        held, _ = server.accept()  # the probing attempt is waiting for the server's answer
+        with held:
+            held_back = _connection_attempt(port)
+            assert str(held_back).startswith("database unavailable: the last connection attempt failed")
+            server.close()  # nothing listens any more: the probe fails when its connection ends
+        assert probe.result(timeout=5) is not None
+    assert str(_connection_attempt(port)).startswith("database unavailable")  # the probe failed: wait again
 
 
 def test_options_in_the_database_url_win_but_the_connect_timeout_comes_from_its_variable():
@@ -254,4 +291,3 @@ def test_options_in_the_database_url_win_but_the_connect_timeout_comes_from_its_
     # PostgreSQL applies the last -c of a setting: the URL's comes after ours.
     assert options["options"].endswith("-c idle_in_transaction_session_timeout=0")
     assert "-c idle_in_transaction_session_timeout=60000" in options["options"]
-    assert options["connection_factory"] is GuardedConnection

@@ -166,7 +166,7 @@ def test_settings_read_the_configuration_table():
         "'https://b.example']",
         "['api.example']",
         "django_redis.cache.RedisCache",
-        "django.db.backends.postgresql",
+        "focusflow.db.backend",
         "True",
     ], result.stderr
 
