@@ -410,8 +410,8 @@ def machine() -> str:
         pg = cursor.fetchone()[0].split()[0]
     return (
         f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; Python "
-        f"{platform.python_version()}, Django {django.get_version()}, psycopg2 "
-        f"{psycopg2.__version__.split()[0]}, PostgreSQL {pg}"
+        f"{platform.python_version()}, Django {django.get_version()}, {connection.Database.__name__} "
+        f"{connection.Database.__version__.split()[0]}, PostgreSQL {pg}"
     )
 
 

@@ -50,7 +50,7 @@ def ip(*args: str, namespace: str | None = None) -> None:
 
 
 def run(*, timeout: int) -> dict:
-    import psycopg2
+    import psycopg  # the app's driver, as Django uses it (the probe inside the namespace: psycopg2)
 
     from focusflow.db.options import outage_safe_options
 
@@ -89,7 +89,7 @@ def run(*, timeout: int) -> dict:
         options = outage_safe_options(timeout=timeout, options={})
 
         def connect():
-            return psycopg2.connect(host=ns_ip, port=PORT, dbname="postgres", user="postgres", **options)
+            return psycopg.connect(host=ns_ip, port=PORT, dbname="postgres", user="postgres", **options)
 
         def link(state: str) -> None:
             ip("link", "set", ns_link, state, namespace=namespace)
@@ -98,7 +98,7 @@ def run(*, timeout: int) -> dict:
             for _ in range(100):
                 try:
                     return connect()
-                except psycopg2.OperationalError:
+                except psycopg.OperationalError:
                     time.sleep(0.2)  # starting, or neighbour discovery after the link is up
             raise RuntimeError("the namespace's PostgreSQL never answered")
 
@@ -110,7 +110,7 @@ def run(*, timeout: int) -> dict:
         try:
             cursor.execute("SELECT pg_sleep(2)")
             figures["query_in_flight"] = "finished (the link went down too late?)"
-        except psycopg2.Error as exc:
+        except psycopg.Error as exc:
             figures["query_in_flight_failed_after_s"] = round(time.monotonic() - started - 0.5, 1)
             figures["query_error"] = str(exc).strip().splitlines()[0]
         connection.close()
@@ -120,7 +120,7 @@ def run(*, timeout: int) -> dict:
         try:
             connect().close()
             figures["new_connection"] = "connected during the partition?"
-        except psycopg2.Error:
+        except psycopg.Error:
             figures["new_connection_failed_after_s"] = round(time.monotonic() - started, 1)
 
         # 3. Back: connections work again.
