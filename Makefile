@@ -28,15 +28,19 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 # Local run: debug on; without DATABASE_URL, manage.py starts the embedded PostgreSQL in .pgdata/
-# (focusflow/db/embedded.py), which stops when this recipe ends, Ctrl-C included. The trap runs
-# in the recipe's shell; it does nothing when DATABASE_URL is set or the server is already down.
+# (focusflow/db/embedded.py), which stops when this recipe ends, Ctrl-C included. The worker runs
+# beside the server and prints every email (links and codes) to this console (EMAIL_URL
+# defaults to console:). The trap runs in the recipe's shell: it stops the worker, waits for it,
+# then the database; it does nothing more when DATABASE_URL is set or the server is already down.
 # load_quotes is idempotent (quotes already stored are skipped), so every run loads the file.
 RUN_ADDRESS ?= 127.0.0.1:8000
 run: export DJANGO_DEBUG ?= 1
 run: $(VENV)/.installed
-	@trap '[ -n "$$DATABASE_URL" ] || $(BIN)/python -m focusflow.db.embedded stop' EXIT INT TERM; \
+	@worker=; trap '[ -z "$$worker" ] || { kill -TERM $$worker 2>/dev/null; wait $$worker; }; \
+		[ -n "$$DATABASE_URL" ] || $(BIN)/python -m focusflow.db.embedded stop' EXIT INT TERM; \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py load_quotes fixtures/quotes.json && \
+	{ $(BIN)/python manage.py worker --concurrency 2 & worker=$$!; } && \
 	$(BIN)/python manage.py runserver $(RUN_ADDRESS)
 
 # Stops the embedded PostgreSQL that a `python manage.py ...` by hand left running.
@@ -64,10 +68,12 @@ deploy-test: $(VENV)/.installed-dev
 
 # wrk against the hot endpoints and the floor of the stack (bench/run.py); writes the table to
 # docs/performance.md. Its own database (BENCH_DATABASE_URL) and Redis database (BENCH_REDIS_URL).
-# Then each speed trick the code keeps against its plain way (bench/tricks.py).
+# Then each speed trick the code keeps against its plain way (bench/tricks.py), and the reset
+# request and the worker's mail latency (bench/mail.py).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/tricks.py
+	$(BIN)/python bench/mail.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -212,6 +212,58 @@ def gunicorn(start_live_server) -> LiveServer:
     return start_live_server()
 
 
+class WorkerProcess:
+    """`python manage.py worker` on the test database: the real worker, as deployed."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen([sys.executable, "manage.py", "worker"], cwd=BASE_DIR, env=env)
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to finish or hand back what it is doing."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def start_worker(live_server_env, transactional_db):
+    """`start_worker(**env)`: a worker process on the test database, with an empty queue to
+    begin with (a job left by an earlier test must not run in this one)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE procrastinate_jobs, procrastinate_periodic_defers, procrastinate_workers CASCADE"
+        )
+    workers: list[WorkerProcess] = []
+
+    def start(**env: str) -> WorkerProcess:
+        worker = WorkerProcess({**live_server_env, "DJANGO_LOG_LEVEL": "INFO", **env})
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on a free loopback port (deploy/check/smtp_sink.py)."""
+    from deploy.check.smtp_sink import SmtpSink
+
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
 @pytest.fixture
 def redis_cache(settings):
     """The Django cache on a real Redis, as with several app servers."""

@@ -6,6 +6,7 @@ from deep inside Django: ops see at once what to fix.
 
 import os
 import re
+import urllib.parse
 import zoneinfo
 from typing import NoReturn
 
@@ -107,4 +108,63 @@ def env_throttle_rate(name: str, default: str) -> str | None:
         return None
     if not _THROTTLE_RATE.match(value):
         fail(f"{name} must look like 20/minute (or 5/second, 100/hour, 1000/day, off); got {value!r}")
+    return value
+
+
+def env_email_url(name: str, default: str) -> dict:
+    """Django's email settings (backend, host, port, user, password, ssl, starttls, timeout)
+    from one URL:
+
+    - `console:` prints every message to the process's output (local runs);
+    - `smtp://user:password@host:port` (port 25 unless given; STARTTLS on port 587, or with
+      `?starttls=1`);
+    - `smtps://user:password@host:port` (TLS from the first byte; port 465 unless given).
+
+    `?timeout=N` bounds every SMTP operation (10 seconds unless given), so a server that
+    stops answering fails the worker's attempt, which is retried, instead of hanging it.
+    User and password are percent-decoded (`%40` for an `@` in a user name)."""
+    value = env_str(name, default)
+    console = {
+        "backend": "django.core.mail.backends.console.EmailBackend",
+        **{"host": "localhost", "port": 25, "user": "", "password": ""},
+        **{"ssl": False, "starttls": False, "timeout": 10},
+    }
+    if value in {"console:", "console://"}:
+        return console
+    parsed = urllib.parse.urlsplit(value)
+    query = dict(urllib.parse.parse_qsl(parsed.query))
+    try:
+        port = parsed.port
+    except ValueError:
+        port = -1
+    if parsed.scheme not in {"smtp", "smtps"} or not parsed.hostname or port == -1:
+        fail(f"{name} must be console:, smtp://user:password@host:port or smtps://... (got {value!r})")
+    unknown = set(query) - {"timeout", "starttls"}
+    if unknown:
+        fail(f"{name} knows the options timeout and starttls only (got {', '.join(sorted(unknown))})")
+    port = port or (465 if parsed.scheme == "smtps" else 25)
+    timeout = query.get("timeout", "10")
+    if not timeout.isdigit() or not 1 <= int(timeout) <= 300:
+        fail(f"{name}: timeout must be a whole number of seconds from 1 to 300 (got {timeout!r})")
+    starttls = query.get("starttls", "1" if port == 587 else "0")
+    if starttls not in {"0", "1"}:
+        fail(f"{name}: starttls must be 0 or 1 (got {starttls!r})")
+    return {
+        "backend": "django.core.mail.backends.smtp.EmailBackend",
+        "host": parsed.hostname,
+        "port": port,
+        "user": urllib.parse.unquote(parsed.username or ""),
+        "password": urllib.parse.unquote(parsed.password or ""),
+        "ssl": parsed.scheme == "smtps",
+        "starttls": parsed.scheme == "smtp" and starttls == "1",
+        "timeout": int(timeout),
+    }
+
+
+def env_url(name: str, default: str) -> str:
+    """An http(s) URL with a host and no query or fragment, without a trailing slash."""
+    value = env_str(name, default).rstrip("/")
+    parsed = urllib.parse.urlsplit(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname or parsed.query or parsed.fragment:
+        fail(f"{name} must be an http(s):// address such as https://app.focusflow.example (got {value!r})")
     return value

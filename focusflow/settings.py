@@ -14,12 +14,14 @@ import dj_database_url
 from focusflow.db.options import outage_safe_options
 from focusflow.env import (
     env_bool,
+    env_email_url,
     env_int,
     env_list,
     env_secret,
     env_str,
     env_throttle_rate,
     env_time_zone,
+    env_url,
     fail,
 )
 
@@ -57,7 +59,9 @@ INSTALLED_APPS = [
     "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "procrastinate.contrib.django",
     "focusflow",
+    "focusflow.jobs",
     "focusflow.sync",
     "focusflow.idempotency",
     "focusflow.throttling",
@@ -186,6 +190,11 @@ AUTH_THROTTLE_RATE = env_throttle_rate("AUTH_THROTTLE_RATE", "20/minute")
 USER_WRITE_THROTTLE_RATE = env_throttle_rate("USER_WRITE_THROTTLE_RATE", "600/minute")
 USER_READ_THROTTLE_RATE = env_throttle_rate("USER_READ_THROTTLE_RATE", "1200/minute")
 EXPORT_THROTTLE_RATE = "10/hour"
+# Password-reset requests and wrong codes: per email (whether or not an account has it) at this
+# rate, per client address at six times it (users.recovery).
+RECOVERY_THROTTLE_RATE = env_throttle_rate("RECOVERY_THROTTLE_RATE", "5/hour")
+# Wrong codes per account, after which only links work for it until the day is over.
+RECOVERY_CODES_RATE = "20/day"
 # Where the counts live, shared by every worker and server: Redis, or the database without it.
 THROTTLE_COUNTER_STORE = "redis" if _redis_url else "database"
 
@@ -254,6 +263,24 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["Retry-After", "ETag", "Idempotent-Replayed", "Content-Disposition"]
 
+# --- Email and the worker -------------------------------------------------------------------
+
+# Every email is sent by the worker (`python manage.py worker`, focusflow/jobs), never in a
+# request. `console:` prints them to the worker's output.
+_email = env_email_url("EMAIL_URL", "console:")
+EMAIL_BACKEND = _email["backend"]
+EMAIL_HOST, EMAIL_PORT = _email["host"], _email["port"]
+EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email["user"], _email["password"]
+EMAIL_USE_SSL, EMAIL_USE_TLS = _email["ssl"], _email["starttls"]
+EMAIL_TIMEOUT = _email["timeout"]
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "FocusFlow <no-reply@localhost>")
+# The web app that the links in emails open; never the request's Host header.
+APP_URL = env_url("APP_URL", "http://127.0.0.1:8000")
+
+# procrastinate (the job queue, on this PostgreSQL): each app's jobs live in its `jobs.py`.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "jobs"
+PROCRASTINATE_IMPORT_PATHS = ["focusflow.jobs.housekeeping"]
+
 # --- Quotes ---------------------------------------------------------------------------------
 
 QUOTES_TIME_ZONE = env_time_zone("QUOTES_TIME_ZONE", "UTC")
@@ -319,5 +346,9 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": _log_level, "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "django.request": {"filters": ["quiet_rate_limited"]},
+        # Which tasks each process registered, at every start: not news.
+        "procrastinate.blueprints": {"level": "WARNING"},
+        # "Deferred 1 job", once per email a request queues: the worker logs each job it runs.
+        "procrastinate.jobs": {"level": "WARNING"},
     },
 }

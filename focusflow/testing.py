@@ -234,3 +234,53 @@ class SchemaConformance:
         body = json.loads(response.content)
         problem = next(self._validators[key].iter_errors(body), None)
         assert problem is None, f"{where} with a body its schema does not allow ({problem.message}): {body}"
+
+
+# --- Jobs and mail --------------------------------------------------------------------------
+
+
+def queued_jobs(task_name: str | None = None) -> list[dict]:
+    """The jobs waiting in the queue (procrastinate's table), oldest first."""
+    query = "SELECT id, task_name, args FROM procrastinate_jobs WHERE status = 'todo'"
+    params: list = []
+    if task_name is not None:
+        query += " AND task_name = %s"
+        params.append(task_name)
+    with connection.cursor() as cursor:
+        cursor.execute(query + " ORDER BY id", params)
+        rows = cursor.fetchall()
+    # jsonb arrives as text: Django leaves JSON to its fields to decode.
+    return [
+        {"id": id_, "task_name": name, "args": json.loads(args) if isinstance(args, str) else args}
+        for id_, name, args in rows
+    ]
+
+
+def run_queued_jobs() -> int:
+    """Run the queued jobs here, in the test's transaction, as the worker would run them
+    (the same task functions with the stored arguments), until none is left; how many ran.
+    Tests of the worker itself run the real one (users/tests/test_recovery_live.py)."""
+    from procrastinate.contrib.django import app
+
+    ran = 0
+    while jobs := queued_jobs():
+        for job in jobs:
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM procrastinate_jobs WHERE id = %s", [job["id"]])
+            app.tasks[job["task_name"]].func(**job["args"])
+            ran += 1
+    return ran
+
+
+_MAILED_TOKEN = re.compile(r"\?token=([A-Za-z0-9_-]+)")
+_MAILED_CODE = re.compile(r"^[ \t]+([0-9A-Z]{4}-[0-9A-Z]{4})\r?$", re.MULTILINE)
+
+
+def mailed_token(text: str) -> str:
+    """The token of the link in an email's plain-text part."""
+    return _MAILED_TOKEN.search(text).group(1)
+
+
+def mailed_code(text: str) -> str:
+    """The code (`XXXX-XXXX`) in an email's plain-text part."""
+    return _MAILED_CODE.search(text).group(1)

@@ -20,6 +20,7 @@ Without a shared cache (no REDIS_URL: per-process memory, which other workers wo
 change) nothing is cached: one query per request, as SimpleJWT's own lookup costs.
 """
 
+import hashlib
 import json
 import logging
 from datetime import datetime
@@ -48,6 +49,9 @@ _USED = {
     "daily_goal_minutes",
     "date_joined",
     "is_active",
+    "email_verified",
+    "pending_email",
+    "pending_email_until",
     "is_staff",
     "is_superuser",
 }
@@ -62,11 +66,15 @@ def _shared() -> bool:
     return settings.CACHES["default"]["BACKEND"].startswith("django_redis.")
 
 
+# The state's format: JSON, with the values of these fields. During a deploy, processes of the
+# release before (which kept other fields, or pickled them) and of this one never read each
+# other's states: the key names the format.
+_FORMAT = "json-" + hashlib.sha256(",".join(SNAPSHOT_FIELDS).encode()).hexdigest()[:8]
+
+
 def _keys(user_id: int) -> tuple[str, str]:
-    """The state's and the generation's keys, in the cache's namespace (its KEY_PREFIX). The
-    state's key names its format (`json`): during a deploy, processes of the release before,
-    which kept it pickled under `auth:state:<id>`, and of this one never read each other's."""
-    return cache.make_key(f"auth:state:json:{user_id}"), cache.make_key(f"auth:gen:{user_id}")
+    """The state's and the generation's keys, in the cache's namespace (its KEY_PREFIX)."""
+    return cache.make_key(f"auth:state:{_FORMAT}:{user_id}"), cache.make_key(f"auth:gen:{user_id}")
 
 
 # Redis through the cache's own client (django-redis's `get_redis_connection`), not the cache

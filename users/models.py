@@ -68,6 +68,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[MinValueValidator(DAILY_GOAL_MIN_MINUTES), MaxValueValidator(DAILY_GOAL_MAX_MINUTES)],
     )
     is_active = models.BooleanField(default=True)
+    # Whether the owner of `email` proved they read it (a link or code mailed to it: users.recovery).
+    email_verified = models.BooleanField(default=False)
+    # The address an email change waits to confirm (a link mailed to it), until
+    # `pending_email_until`; empty when none does.
+    pending_email = models.EmailField(max_length=254, blank=True, default="", editable=False)
+    pending_email_until = models.DateTimeField(null=True, blank=True, editable=False)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)
     # The account's change counter (`focusflow.sync.feed`): every change to its sessions, journals
@@ -99,6 +105,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def pending_email_at(self, at) -> str | None:
+        """The address an email change waits to confirm at `at`; None once its link expired."""
+        if self.pending_email and self.pending_email_until and self.pending_email_until > at:
+            return self.pending_email
+        return None
 
     def clean(self) -> None:
         # Instead of AbstractBaseUser's NFKC of the username: the whole normalisation, with its
@@ -143,3 +155,46 @@ class RevokedTokenFamily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family} (user {self.user_id})"
+
+
+class AccountLink(models.Model):
+    """A link and a code mailed to an address, to prove that whoever uses them reads it: a
+    password reset, an email verification, an email change (to the new address) or its undo
+    (to the old one). Single-use: using one deletes its row, and so does voiding it.
+
+    Neither the token nor the code is stored: only `seed`, random, from which the worker derives
+    both with the server's key when it writes the email, and their keyed hashes, which the
+    requests that bring them back are looked up and compared by (users.recovery)."""
+
+    class Purpose(models.TextChoices):
+        RESET = "reset", "password reset"
+        VERIFY = "verify", "email verification"
+        CHANGE = "change", "email change"
+        UNDO = "undo", "email change undo"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    email = models.EmailField(max_length=254, help_text="The address the link is mailed to.")
+    seed = models.CharField(max_length=64, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    code_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Empty: no code (undo links), or too many wrong tries.",
+    )
+    code_tries = models.PositiveSmallIntegerField(default=0)
+    requested_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"], name="account_link_user_purpose")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("requested_at")),
+                name="account_link_expires_after_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} for {self.email}"

@@ -1,3 +1,5 @@
+from django.utils.timezone import now
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from focusflow.api.fields import TimeZoneField, instant
@@ -38,16 +40,38 @@ class UserSerializer(serializers.ModelSerializer):
     representation is written out by hand for speed; tests pin it equal to DRF's own."""
 
     timezone = TimeZoneField(required=False, help_text="IANA time zone name, e.g. Europe/Paris.")
+    email_verified = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether the account's owner proved to read `email` (a link or code mailed to it).",
+    )
+    pending_email = serializers.SerializerMethodField(
+        help_text="The address an email change waits to confirm, or null."
+    )
 
     class Meta:
         model = User
-        fields = ["id", "email", "display_name", "timezone", "daily_goal_minutes", "date_joined"]
+        fields = [
+            "id",
+            "email",
+            "email_verified",
+            "pending_email",
+            "display_name",
+            "timezone",
+            "daily_goal_minutes",
+            "date_joined",
+        ]
         read_only_fields = ["id", "email", "date_joined"]
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_pending_email(self, user: User) -> str | None:
+        return user.pending_email_at(now())
 
     def to_representation(self, user: User) -> dict:
         return {
             "id": user.pk,
             "email": user.email,
+            "email_verified": user.email_verified,
+            "pending_email": self.get_pending_email(user),
             "display_name": user.display_name,
             "timezone": user.timezone,
             "daily_goal_minutes": user.daily_goal_minutes,
@@ -83,3 +107,65 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 class AccountDeleteSerializer(serializers.Serializer):
     password = password_field()
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What happens next, in a sentence for the person.")
+
+
+def _link_token(**kwargs) -> serializers.CharField:
+    return serializers.CharField(
+        required=False, max_length=200, help_text="The `token` of the emailed link.", **kwargs
+    )
+
+
+def _link_code(**kwargs) -> serializers.CharField:
+    return serializers.CharField(
+        required=False,
+        max_length=20,
+        help_text="The emailed code, `XXXX-XXXX`; case, spaces and hyphens do not matter.",
+        **kwargs,
+    )
+
+
+class _TokenOrCode(serializers.Serializer):
+    """Exactly one of `token` and `code`."""
+
+    token = _link_token()
+    code = _link_code()
+
+    def validate(self, data):
+        if ("token" in data) == ("code" in data):
+            raise serializers.ValidationError("Send either the token of the link or the code, not both.")
+        return data
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = EmailAddressField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = _link_token()
+    email = LoginEmailField(max_length=254, required=False, help_text="With `code`: the account's email.")
+    code = _link_code()
+    new_password = password_field(help_text="At least 8 characters, not too common or guessable.")
+
+    def validate(self, data):
+        by_token = "token" in data
+        by_code = "email" in data and "code" in data
+        if by_token == by_code or (by_token and ("email" in data or "code" in data)):
+            raise serializers.ValidationError("Send either the token of the link, or the email and the code.")
+        return data
+
+
+class EmailVerifySerializer(_TokenOrCode):
+    pass
+
+
+class EmailChangeSerializer(serializers.Serializer):
+    new_email = EmailAddressField(max_length=254)
+    password = password_field()
+
+
+class EmailChangeConfirmSerializer(_TokenOrCode):
+    pass

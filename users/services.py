@@ -1,5 +1,6 @@
-"""Account rules: registration, login, profile, password, deletion. Token plumbing lives in
-`users.tokens`."""
+"""Account rules: registration, login, profile, password, deletion, and recovery (reset,
+verification, email change). Token plumbing lives in `users.tokens`, links and codes in
+`users.recovery`, the emails in `users.mail` (sent by the worker: `users.jobs`)."""
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -9,10 +10,27 @@ from django.utils.timezone import now
 from rest_framework import exceptions
 
 from focusflow.sync.feed import sync_seq_next
+from focusflow.throttling.limits import WRONG_CODES
+from users import jobs
 from users.emails import normalize_email
-from users.models import User
+from users.exceptions import ResetInvalid, VerificationInvalid
+from users.models import AccountLink, User
+from users.recovery import (
+    Purpose,
+    code_matches,
+    link_by_token,
+    link_issue,
+    link_spend,
+    link_with_code,
+    links_void,
+)
 from users.signals import time_zone_changed
-from users.tokens import refresh_token_for, refresh_token_logout, refresh_token_rotate
+from users.tokens import (
+    refresh_token_for,
+    refresh_token_logout,
+    refresh_token_rotate,
+    token_families_revoke,
+)
 
 EMAIL_TAKEN = "A user with this email already exists."
 PROFILE_FIELDS = ("display_name", "timezone", "daily_goal_minutes")
@@ -35,11 +53,20 @@ def user_register(*, email: str, password: str, display_name: str = "", timezone
         raise exceptions.ValidationError(errors)
     try:
         with transaction.atomic():
-            return User.objects.create_user(
+            user = User.objects.create_user(
                 email=email, password=password, display_name=display_name, timezone=timezone
             )
+            _link_mail(user=user, purpose=Purpose.VERIFY, email=user.email)
+            return user
     except IntegrityError:
         raise exceptions.ValidationError({"email": [EMAIL_TAKEN]}) from None
+
+
+def _link_mail(*, user: User, purpose: str, email: str) -> AccountLink:
+    """Issue a link and have the worker mail it, in the caller's transaction."""
+    link = link_issue(user=user, purpose=purpose, email=email)
+    jobs.send_link.defer(link_id=link.pk)
+    return link
 
 
 def _token_pair(refresh) -> dict[str, str]:
@@ -113,8 +140,10 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     _require_password(user, current_password, field="current_password")
     if problems := password_problems(new_password, user=user):
         raise exceptions.ValidationError({"new_password": problems})
-    user.set_password(new_password)  # a new hash: earlier tokens no longer match it
-    user.save(update_fields=["password"])
+    with transaction.atomic():
+        user.set_password(new_password)  # a new hash: earlier tokens no longer match it
+        user.save(update_fields=["password"])
+        _links_void_all(user)
 
 
 def user_delete(*, user: User, password: str) -> None:
@@ -136,3 +165,162 @@ def user_deactivate(*, user: User) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     return user
+
+
+# --- Recovery: password reset, email verification, email change ------------------------------
+
+# Links a password change or reset, or an email-change confirmation, voids; undo links stay, so
+# the owner of the old address can still undo a change somebody else made.
+_SUPERSEDED = (Purpose.RESET, Purpose.VERIFY, Purpose.CHANGE)
+CURRENT_EMAIL = "This is already the email address of your account."
+
+
+def _links_void_all(user: User) -> None:
+    """Void the account's outstanding reset, verification and change links and codes (in the
+    caller's transaction, which holds the account's row lock)."""
+    links_void(user=user, purposes=_SUPERSEDED)
+    if user.pending_email:
+        user.pending_email, user.pending_email_until = "", None
+        user.save(update_fields=["pending_email", "pending_email_until"])
+
+
+def _code_link(*, user: User | None, purpose: str, code: str) -> AccountLink | None:
+    """The account's link of `purpose` if `code` is its code; a wrong code uses up one of the
+    link's tries and one of the account's WRONG_CODES a day, after which only links work."""
+    if user is None or WRONG_CODES.reached(f"user:{user.pk}"):
+        return None
+    link = link_with_code(user=user, purpose=purpose)
+    if link is not None and code_matches(link, code):
+        return link
+    WRONG_CODES.hit(f"user:{user.pk}")
+    return None
+
+
+def password_reset_request(*, email: str) -> None:
+    """Queue the reset for the worker, which finds the account, if any, and mails it. The
+    request does nothing else: an address with an account and one without cost the same
+    queries and the same job, and take the same time."""
+    jobs.send_password_reset.defer(email=email, requested_at=now().isoformat())
+
+
+def password_reset_confirm(
+    *, new_password: str, token: str | None = None, email: str | None = None, code: str | None = None
+) -> None:
+    """Set a new password with a reset link's token, or with the account's email and the
+    code. A weak password is refused before anything is spent or counted. Then every login
+    ends (the new hash: users.tokens), every other link and code is void, the address counts
+    as verified (the reset proved it is read), and its owner is told by email."""
+    if token is not None:
+        link = link_by_token(token, purposes=[Purpose.RESET])
+        if link is None or not link.user.is_active:
+            raise ResetInvalid()
+        user = link.user
+        _password_acceptable(new_password, user=user)
+    else:
+        # Judged against the address given, account or not: the answer tells nothing of it.
+        _password_acceptable(new_password, user=User(email=email))
+        user = User.objects.filter_by_email(email).filter(is_active=True).first()
+        link = _code_link(user=user, purpose=Purpose.RESET, code=code)
+        if link is None:
+            raise ResetInvalid()
+    with transaction.atomic():
+        sync_seq_next(user=user, profile=True, refresh=("email", "email_verified", "pending_email"))
+        if not link_spend(link) or link.email != user.email:
+            raise ResetInvalid()
+        user.set_password(new_password)
+        user.email_verified = True
+        user.save(update_fields=["password", "email_verified"])
+        _links_void_all(user)
+        jobs.send_password_changed.defer(user_id=user.pk, changed_at=now().isoformat())
+
+
+def _password_acceptable(password: str, *, user: User) -> None:
+    if problems := password_problems(password, user=user):
+        raise exceptions.ValidationError({"new_password": problems})
+
+
+def email_verification_resend(*, user: User) -> None:
+    """A new verification email (the old link and code die); nothing when already verified."""
+    if user.email_verified:
+        return
+    with transaction.atomic():
+        _link_mail(user=user, purpose=Purpose.VERIFY, email=user.email)
+
+
+def email_verify(*, token: str | None = None, code: str | None = None, user: User | None = None) -> User:
+    """Mark the account's address verified, by the link's token or (signed in) the code."""
+    if token is not None:
+        link = link_by_token(token, purposes=[Purpose.VERIFY])
+    else:
+        link = _code_link(user=user, purpose=Purpose.VERIFY, code=code)
+    if link is None:
+        raise VerificationInvalid()
+    user = link.user
+    with transaction.atomic():
+        user.profile_seq = sync_seq_next(user=user, profile=True, refresh=("email", "email_verified"))
+        if not link_spend(link) or link.email != user.email:
+            raise VerificationInvalid()
+        user.email_verified = True
+        user.save(update_fields=["email_verified"])
+    return user
+
+
+def email_change_request(*, user: User, new_email: str, password: str) -> None:
+    """Mail a confirmation to the new address and, to the current one, a notice with a link
+    that undoes the change. Until it is confirmed the account keeps its address, and
+    `pending_email` shows the new one; a new request voids the earlier one."""
+    _require_password(user, password, field="password")
+    if new_email == user.email:
+        raise exceptions.ValidationError({"new_email": [CURRENT_EMAIL]})
+    if User.objects.filter_by_email(new_email).exists():
+        raise exceptions.ValidationError({"new_email": [EMAIL_TAKEN]})
+    with transaction.atomic():
+        user.profile_seq = sync_seq_next(user=user, profile=True, refresh=("email",))
+        change = _link_mail(user=user, purpose=Purpose.CHANGE, email=new_email)
+        _link_mail(user=user, purpose=Purpose.UNDO, email=user.email)
+        user.pending_email, user.pending_email_until = new_email, change.expires_at
+        user.save(update_fields=["pending_email", "pending_email_until"])
+
+
+def email_change_confirm(
+    *, token: str | None = None, code: str | None = None, user: User | None = None, family: str | None = None
+) -> User:
+    """Make the change: by the link mailed to the new address (its token) or, signed in, by its
+    code. Or undo it: by the link mailed to the old address, which puts that address back. The
+    address is verified; every other login of the account ends (`family`: the one that sent
+    the confirmation, kept; an undo ends them all), and every outstanding link and code is void.
+    The new address taken by another account meanwhile: the change is void, a 400."""
+    if token is not None:
+        link = link_by_token(token, purposes=[Purpose.CHANGE, Purpose.UNDO])
+    else:
+        link = _code_link(user=user, purpose=Purpose.CHANGE, code=code)
+    if link is None:
+        raise VerificationInvalid()
+    owner = link.user
+    keep = family if link.purpose == Purpose.CHANGE and user is not None and user.pk == owner.pk else None
+    taken = False
+    with transaction.atomic():
+        owner.profile_seq = sync_seq_next(user=owner, profile=True, refresh=("email", "email_verified"))
+        if not link_spend(link):
+            raise VerificationInvalid()
+        if link.email != owner.email:
+            try:
+                with transaction.atomic():
+                    owner.email = link.email
+                    owner.email_verified = True
+                    owner.save(update_fields=["email", "email_verified"])
+            except IntegrityError:
+                taken = True
+        else:
+            owner.email_verified = True
+            owner.save(update_fields=["email_verified"])
+        _links_void_all(owner)
+        if not taken:
+            token_families_revoke(user=owner, keep=keep)
+    if taken:
+        if link.purpose == Purpose.UNDO:
+            raise VerificationInvalid(
+                "The old address now belongs to another account; it cannot be put back."
+            )
+        raise exceptions.ValidationError({"new_email": [EMAIL_TAKEN]})
+    return owner

@@ -250,3 +250,20 @@ def revoked_token_families_purge(*, at=None) -> int:
     """Delete revocations no token can outlive any more; returns how many went."""
     deleted, _ = RevokedTokenFamily.objects.filter(expires_at__lte=at or now()).delete()
     return deleted
+
+
+def token_families_revoke(*, user: User, keep: str | None = None) -> None:
+    """End every login of the account (every family with a refresh token still unexpired),
+    but `keep`'s. Each revocation is a row, so every app server sees it at once (users.auth_state)."""
+    families = set()
+    for raw in OutstandingToken.objects.filter(user=user, expires_at__gt=now()).values_list(
+        "token", flat=True
+    ):
+        try:
+            family = token_family(RefreshToken(raw, verify=False))
+        except TokenError:
+            continue
+        if family is not None:
+            families.add(family)
+    for family in families - {keep}:
+        token_family_revoke(user=user, family=family)

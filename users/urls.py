@@ -6,6 +6,7 @@ app_name = "users"
 
 router = SimpleRouter()
 router.register("", views.AuthViewSet, basename="auth")
+router.register("", views.RecoveryViewSet, basename="recovery")
 router.register("", views.MeViewSet, basename="me")
 
 urlpatterns = router.urls

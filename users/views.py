@@ -2,26 +2,50 @@ from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from focusflow.api.schema import errors, invalid
+from focusflow.api.schema import AUTHENTICATION_ERRORS, SchemaAdditions, errors, invalid
 from focusflow.api.viewsets import APIViewSet, PublicViewSet
-from focusflow.throttling.throttles import ExportThrottle, PasswordCheckThrottle, rate_limited
+from focusflow.throttling.limits import recovery_wait
+from focusflow.throttling.throttles import (
+    ExportThrottle,
+    PasswordCheckThrottle,
+    RecoveryThrottle,
+    rate_limited,
+)
 from users import selectors, services
+from users.authentication import JWTAuthentication
+from users.exceptions import ResetInvalid, VerificationInvalid
 from users.export import ExportSerializer, export_chunks
 from users.serializers import (
     AccountDeleteSerializer,
+    DetailSerializer,
+    EmailChangeConfirmSerializer,
+    EmailChangeSerializer,
+    EmailVerifySerializer,
     LoginSerializer,
     PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
     RefreshSerializer,
     RegisterSerializer,
     TokenPairSerializer,
     UserSerializer,
 )
 from users.services import InvalidCredentials
-from users.tokens import InvalidRefreshToken
+from users.tokens import InvalidRefreshToken, token_family
+
+RESET_REQUESTED = (
+    "If an account has this email address, a link and a code to reset its password are on their "
+    "way to it. They work for 30 minutes."
+)
+VERIFICATION_SENT = "A new confirmation link and code are on their way to your email address."
+CHANGE_REQUESTED = (
+    "A confirmation link and code are on their way to the new address, and a notice to the "
+    "current one. The change is made when the new address is confirmed."
+)
 
 
 def _prepended(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -99,6 +123,158 @@ class AuthViewSet(PublicViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _signed_in(request, *, required: bool):
+    """The account and login (token family) of the request's access token, on endpoints that
+    need none unless a code is sent: (None, None) without a usable one, or a 401 when
+    `required`."""
+    authenticator = JWTAuthentication()
+    try:
+        found = authenticator.authenticate(request)
+    except exceptions.AuthenticationFailed:
+        if required:
+            raise
+        found = None
+    if found is None:
+        if required:
+            raise exceptions.NotAuthenticated("Sign in to use a code; a link's token needs no sign-in.")
+        return None, None
+    return found[0], token_family(found[1])
+
+
+def _checking_code(request, *, account: str | None, error: type[Exception], attempt):
+    """Run `attempt()`, which checks a code: refused at once while this client or `account`
+    is over RECOVERY_THROTTLE_RATE, and a wrong code counts against both."""
+    if (wait := recovery_wait(request, account=account, count=False)) is not None:
+        raise exceptions.Throttled(wait)
+    try:
+        return attempt()
+    except error:
+        recovery_wait(request, account=account)
+        raise
+
+
+def _checks_codes(*, signed_in: bool):
+    """For the schema: the handler may refuse a code check with a 429 (RECOVERY_THROTTLE_RATE)
+    and, where a code needs a sign-in, with the 401s of authentication."""
+    errors = (exceptions.Throttled, *(AUTHENTICATION_ERRORS if signed_in else ()))
+
+    def decorate(handler):
+        handler.schema_additions = SchemaAdditions(errors=errors, optional_bearer=signed_in)
+        return handler
+
+    return decorate
+
+
+class RecoveryViewSet(PublicViewSet):
+    """Password reset and the links mailed to an address: no access token needed (a code
+    needs one where the contract says so)."""
+
+    operation_id_prefix = "users"
+
+    @extend_schema(
+        summary="Ask for a password reset",
+        description="Always a 202 with the same body, whether or not an account has the address "
+        "(and in the same time: the worker does the rest). When an active account has it, the "
+        "address gets a link (`APP_URL/reset-password?token=...`) and a code, valid 30 minutes; "
+        "a new request voids the older ones.",
+        request=PasswordResetSerializer,
+        responses={202: DetailSerializer, **errors(invalid("A malformed email address."))},
+    )
+    @action(detail=False, methods=["post"], url_path="password/reset")
+    @rate_limited(RecoveryThrottle)
+    def password_reset(self, request):
+        serializer = PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(email=serializer.validated_data["email"])
+        return Response({"detail": RESET_REQUESTED}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Set a new password with a reset link or code",
+        description="Send the link's `token`, or the account's `email` and the `code`, with "
+        "`new_password`. Every login of the account ends, every other link and code is void, "
+        "the email counts as verified, and a notice goes to it. A weak password is refused "
+        "before anything is spent. Wrong codes count under RECOVERY_THROTTLE_RATE.",
+        request=PasswordResetConfirmSerializer,
+        responses={
+            204: None,
+            **errors(
+                invalid("A weak new password, or neither or both of token and email+code."), ResetInvalid
+            ),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="password/reset/confirm")
+    @_checks_codes(signed_in=False)
+    def password_reset_confirm(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        def attempt():
+            services.password_reset_confirm(**data)
+
+        if "token" in data:
+            attempt()
+        else:
+            _checking_code(request, account=data["email"], error=ResetInvalid, attempt=attempt)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Verify my email address",
+        description="With the `token` of the emailed link (no sign-in needed), or with the "
+        "emailed `code` (signed in: without an access token, 401).",
+        request=EmailVerifySerializer,
+        responses={200: UserSerializer, **errors(invalid(), VerificationInvalid)},
+    )
+    @action(detail=False, methods=["post"], url_path="email/verify")
+    @_checks_codes(signed_in=True)
+    def email_verify(self, request):
+        serializer = EmailVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "token" in data:
+            user = services.email_verify(token=data["token"])
+        else:
+            caller, _ = _signed_in(request, required=True)
+            user = _checking_code(
+                request,
+                account=caller.email,
+                error=VerificationInvalid,
+                attempt=lambda: services.email_verify(code=data["code"], user=caller),
+            )
+        return Response(UserSerializer(user).data)
+
+    @extend_schema(
+        summary="Confirm (or undo) an email change",
+        description="The `token` of the link mailed to the new address makes the change; the one "
+        "mailed to the old address undoes it. Or the `code` mailed to the new address, signed "
+        "in. Every other login of the account ends (all of them when confirmed without "
+        "signing in, and on an undo).",
+        request=EmailChangeConfirmSerializer,
+        responses={
+            200: UserSerializer,
+            **errors(invalid("The new address was taken meanwhile (on `new_email`)."), VerificationInvalid),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="email/change/confirm")
+    @_checks_codes(signed_in=True)
+    def email_change_confirm(self, request):
+        serializer = EmailChangeConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "token" in data:
+            caller, family = _signed_in(request, required=False)
+            user = services.email_change_confirm(token=data["token"], user=caller, family=family)
+        else:
+            caller, family = _signed_in(request, required=True)
+            user = _checking_code(
+                request,
+                account=caller.email,
+                error=VerificationInvalid,
+                attempt=lambda: services.email_change_confirm(code=data["code"], user=caller, family=family),
+            )
+        return Response(UserSerializer(user).data)
+
+
 class MeViewSet(APIViewSet):
     """The caller's own account: there is no way to name anybody else's."""
 
@@ -149,6 +325,38 @@ class MeViewSet(APIViewSet):
         serializer.is_valid(raise_exception=True)
         services.user_change_password(user=request.user, **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Send me a new verification email",
+        description="The earlier link and code stop working. Nothing is sent when the address is "
+        "verified already.",
+        request=None,
+        responses={202: DetailSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="me/email/verify/resend")
+    @rate_limited(RecoveryThrottle)
+    def me_email_verify_resend(self, request):
+        services.email_verification_resend(user=request.user)
+        return Response({"detail": VERIFICATION_SENT}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Change my email address",
+        description="Needs the password. A confirmation (link and code, valid 24 hours) goes to the "
+        "new address and a notice to the current one, with a link that undoes the change for 7 "
+        "days; `pending_email` shows the new address until then. A new request voids the earlier one.",
+        request=EmailChangeSerializer,
+        responses={
+            202: DetailSerializer,
+            **errors(invalid("Wrong password; an invalid or taken address, or the current one.")),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="me/email/change")
+    @rate_limited(PasswordCheckThrottle)
+    def me_email_change(self, request):
+        serializer = EmailChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.email_change_request(user=request.user, **serializer.validated_data)
+        return Response({"detail": CHANGE_REQUESTED}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="Export my data",

@@ -76,6 +76,9 @@ class SchemaAdditions:
 
     parameters: tuple[OpenApiParameter, ...] = ()
     errors: tuple = ()
+    # A public operation that also takes a bearer token, for some of what it does (a code
+    # typed by a signed-in person): its security says the token is optional.
+    optional_bearer: bool = False
 
 
 def schema_additions(handler) -> SchemaAdditions:
@@ -131,6 +134,8 @@ CODE_SET_NAMES = {
     frozenset(source.default_code for source in AUTHENTICATION_ERRORS): "AuthenticationError",
     frozenset({"bad_request", "parse_error", "invalid_idempotency_key"}): "RequestError",
     frozenset({"bad_request", "parse_error"}): "UnreadableRequestError",
+    frozenset({"bad_request", "parse_error", "reset_invalid"}): "ResetRequestError",
+    frozenset({"bad_request", "parse_error", "verification_invalid"}): "VerificationRequestError",
 }
 
 
@@ -346,6 +351,8 @@ def retry_after_header(statuses: list[int]) -> OpenApiParameter:
 # --- The base schema ---------------------------------------------------------------------------
 
 NULL_SCHEMA = {"type": "object", "nullable": True, "enum": [None]}
+# The bearer scheme's requirement: drf-spectacular names SimpleJWT's scheme `jwtAuth`.
+BEARER = {"jwtAuth": []}
 
 
 def is_public(view) -> bool:
@@ -368,7 +375,8 @@ class AutoSchema(openapi.AutoSchema):
         if operation is None or not is_public(self.view):
             return operation
         ordered = {key: value for key, value in operation.items() if key != "responses"}
-        return {**ordered, "security": [], "responses": operation["responses"]}
+        security = [BEARER, {}] if self._additions().optional_bearer else []
+        return {**ordered, "security": security, "responses": operation["responses"]}
 
     def get_auth(self):
         return [] if is_public(self.view) else super().get_auth()

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from itertools import count
 
+from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from focus_sessions.models import FocusSession
@@ -107,6 +109,21 @@ def add_blacklisted_tokens(n: int) -> None:
         refresh_token_logout(str(refresh_token_for(_user())))
 
 
+def add_jobs(n: int) -> None:
+    """Jobs in every state the worker leaves them in: waiting, running, failed, succeeded."""
+    from users.jobs import send_password_reset
+
+    states = ["todo", "doing", "failed", "succeeded"]
+    for i in range(n):
+        email = f"maximilian.alexander.worthington.smythe.{next(_serial)}@university.example.org"
+        job_id = send_password_reset.defer(email=email, requested_at=timezone.now().isoformat())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE procrastinate_jobs SET status = %s, attempts = %s WHERE id = %s",
+                [states[i % 4], i % 3, job_id],
+            )
+
+
 ROWS: dict[type[Model], Callable[[int], None]] = {
     User: add_users,
     FocusSession: add_sessions,
@@ -115,6 +132,7 @@ ROWS: dict[type[Model], Callable[[int], None]] = {
     DailyQuote: add_daily_quotes,
     OutstandingToken: add_outstanding_tokens,
     BlacklistedToken: add_blacklisted_tokens,
+    ProcrastinateJob: add_jobs,
 }
 
 

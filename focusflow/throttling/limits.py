@@ -12,6 +12,10 @@ worker and app server sees the same count.
   token) cannot take the servers from everybody else with full syncs and list pages, nor copy
   its whole account more often than the export's limit allows.
 - The data export (`EXPORT_THROTTLE_RATE`): per user.
+- Account recovery (`RECOVERY_THROTTLE_RATE`): password-reset requests, verification resends
+  and wrong codes, per email (whether or not an account has it) and, at six times the rate, per
+  client address. And wrong codes per account (`RECOVERY_CODES_RATE`, 20 a day), after which
+  only links work for it.
 
 Each limit counts fixed windows of its period (`20/minute`: calendar minutes), so a limit
 reached ends with its window: refused attempts do not extend it, and an account's password
@@ -53,6 +57,7 @@ _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 class Limit:
     scope: str
     setting: str  # the settings attribute holding the rate, read on each use
+    factor: int = 1  # this many times the rate
 
     def rate(self) -> tuple[int, int] | None:
         """(requests, seconds), or None when the setting is None (`off`)."""
@@ -60,7 +65,10 @@ class Limit:
         if rate is None:
             return None
         number, period = rate.split("/")
-        return int(number), _PERIODS[period[0]]
+        return int(number) * self.factor, _PERIODS[period[0]]
+
+    def _key(self, identity: str) -> str:
+        return f"{self.scope}:{hashlib.sha256(identity.encode()).hexdigest()[:32]}"
 
     def hit(self, identity: str) -> float | None:
         """Count one request by `identity`; the seconds until it may try again when it is
@@ -70,17 +78,28 @@ class Limit:
             return None
         allowed, period = rate
         now = time.time()
-        key = f"{self.scope}:{hashlib.sha256(identity.encode()).hexdigest()[:32]}"
-        count, window = _count(key, window=int(now // period), period=period)
+        count, window = _count(self._key(identity), window=int(now // period), period=period)
         if count <= allowed:
             return None
         return max((window + 1) * period - now, 1)
+
+    def reached(self, identity: str) -> bool:
+        """Whether `identity` has used up this window's allowance, without counting: for
+        limits counted only when something fails (wrong codes)."""
+        rate = self.rate()
+        if rate is None:
+            return False
+        allowed, period = rate
+        return _peek(self._key(identity), window=int(time.time() // period)) >= allowed
 
 
 PASSWORD_CHECKS = Limit("password", "AUTH_THROTTLE_RATE")
 USER_WRITES = Limit("write", "USER_WRITE_THROTTLE_RATE")
 USER_READS = Limit("read", "USER_READ_THROTTLE_RATE")
 EXPORTS = Limit("export", "EXPORT_THROTTLE_RATE")
+RECOVERY = Limit("recovery", "RECOVERY_THROTTLE_RATE")
+RECOVERY_ADDRESSES = Limit("recovery-address", "RECOVERY_THROTTLE_RATE", factor=6)
+WRONG_CODES = Limit("codes", "RECOVERY_CODES_RATE")
 
 
 def client_address(request) -> str:
@@ -112,6 +131,24 @@ def password_check_wait(request, *, account: str | None) -> float | None:
     return wait
 
 
+def recovery_wait(request, *, account: str | None, count: bool = True) -> float | None:
+    """Count one recovery attempt (a reset request, a resend, a wrong code) from this
+    request's client and, if it is let through, against `account` (a normalised email); the
+    seconds to wait when either is over RECOVERY_THROTTLE_RATE. `count=False` only asks
+    whether either is over already."""
+    identities = [(RECOVERY_ADDRESSES, f"address:{client_address(request)}")]
+    if account:
+        identities.append((RECOVERY, f"account:{account}"))
+    for limit, identity in identities:
+        if count:
+            if (wait := limit.hit(identity)) is not None:
+                return wait
+        elif limit.reached(identity):
+            rate = limit.rate()
+            return max(rate[1] - time.time() % rate[1], 1) if rate else None
+    return None
+
+
 def account_of_email(email) -> str | None:
     """The account an email names, for counting: its normalised form, or None when it is not
     a string or cannot be normalised (the request is then refused before any check)."""
@@ -137,6 +174,22 @@ def _count(key: str, *, window: int, period: int) -> tuple[int, int]:
     elif store == "memory":
         return _count_in_memory(key, window=window, period=period)
     return _count_in_database(key, window=window, period=period)
+
+
+def _peek(key: str, *, window: int) -> int:
+    """`key`'s count in `window`, without adding to it."""
+    store = settings.THROTTLE_COUNTER_STORE
+    if store == "redis":
+        try:
+            return int(get_redis_connection("default").get(cache.make_key(f"throttle:{key}:{window}")) or 0)
+        except Exception as exc:  # as in _count
+            logger.warning("Rate limit: Redis failed (%s); counting in the database", exc)
+    elif store == "memory":
+        return cache.get(f"throttle:{key}:{window}", 0)
+    counter = (
+        ThrottleCounter.objects.filter(key=key, window_index=window).values_list("count", flat=True).first()
+    )
+    return counter or 0
 
 
 def _count_in_redis(key: str, *, window: int, period: int) -> tuple[int, int]:

@@ -7,11 +7,13 @@ from rest_framework.throttling import BaseThrottle
 from focusflow.throttling.limits import (
     EXPORTS,
     PASSWORD_CHECKS,
+    RECOVERY,
     USER_READS,
     USER_WRITES,
     Limit,
     account_of_email,
     password_check_wait,
+    recovery_wait,
 )
 
 
@@ -40,6 +42,15 @@ class LimitThrottle(BaseThrottle):
         return True
 
 
+def _account(request) -> str | None:
+    """The account a request counts against: the signed-in one, or the one the body's `email`
+    names (normalised; None when there is none)."""
+    if request.user.is_authenticated:
+        return request.user.email
+    data = request.data
+    return account_of_email(data.get("email") if isinstance(data, dict) else None)
+
+
 class PasswordCheckThrottle(LimitThrottle):
     """The signed-in user's account (password change, deletion), or the one the body's
     `email` names (login, register)."""
@@ -48,12 +59,18 @@ class PasswordCheckThrottle(LimitThrottle):
     description = "too many password attempts from this address or for this account"
 
     def counted_wait(self, request, view) -> float | None:
-        if request.user.is_authenticated:
-            account = request.user.email
-        else:
-            data = request.data
-            account = account_of_email(data.get("email") if isinstance(data, dict) else None)
-        return password_check_wait(request, account=account)
+        return password_check_wait(request, account=_account(request))
+
+
+class RecoveryThrottle(LimitThrottle):
+    """A reset request or a verification resend: counted per client address and per email
+    (the signed-in account's, or the body's `email`, whether or not an account has it)."""
+
+    limit = RECOVERY
+    description = "too many recovery emails asked for from this address or for this email"
+
+    def counted_wait(self, request, view) -> float | None:
+        return recovery_wait(request, account=_account(request))
 
 
 class AccountThrottle(LimitThrottle):

@@ -181,3 +181,23 @@ def test_a_time_zone_changed_in_the_admin_reaches_sync_and_recounts_stats(admin_
         stats = app.get("/api/sessions/stats/", {"days": 7}).json()
     assert [(c["type"], c["data"]["timezone"]) for c in changes] == [("profile", "Europe/Paris")]
     assert [d["date"] for d in stats["days"] if d["sessions"]] == [T0.date().isoformat()]  # Friday
+
+
+def test_the_user_list_shows_whether_each_email_is_verified_and_filters_by_it(admin_client, alice, bob):
+    User.objects.filter(pk=alice.pk).update(email_verified=True)
+    page = admin_client.get(LIST).content.decode()
+    assert 'alt="verified" title="email verified"' in page
+    assert 'alt="not verified" title="email not verified"' in page
+    rows = changelist_rows(admin_client.get(LIST, {"email_verified__exact": "1"}))
+    assert [row[1] for row in rows] == ["alice@example.com"]
+
+
+def test_an_admin_can_send_a_password_reset(admin_client, alice, bob):
+    from focusflow.testing import queued_jobs
+
+    User.objects.filter(pk=bob.pk).update(is_active=False)
+    body = {"action": "send_password_reset", "_selected_action": [alice.pk, bob.pk]}
+    response = admin_client.post(LIST, body, follow=True)
+    assert response.status_code == 200
+    assert "on its way to 1 account(s)" in response.content.decode()
+    assert [job["args"]["email"] for job in queued_jobs("users.send_password_reset")] == [alice.email]

@@ -35,7 +35,11 @@ def test_register_creates_the_account_and_returns_the_user_object(api_client):
     response = register(api_client, email="New.User@Example.COM", display_name="New", timezone="Europe/Paris")
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == {"id", "email", "display_name", "timezone", "daily_goal_minutes", "date_joined"}
+    assert set(body) == {
+        *("id", "email", "email_verified", "pending_email"),
+        *("display_name", "timezone", "daily_goal_minutes", "date_joined"),
+    }
+    assert (body["email_verified"], body["pending_email"]) == (False, None)
     assert body["email"] == "new.user@example.com"
     assert body["display_name"] == "New"
     assert body["timezone"] == "Europe/Paris"

@@ -169,10 +169,10 @@ def test_the_migration_normalises_stored_addresses():
     punycode = Historical.objects.create(email="eve@xn--caf-dma.example", password="x")
     plain = Historical.objects.create(email="frank@example.com", password="x")
     try:
-        _migrate(AFTER)
-        assert User.objects.get(pk=fullwidth.pk).email == "dana@example.com"
-        assert User.objects.get(pk=punycode.pk).email == "eve@café.example"
-        assert User.objects.get(pk=plain.pk).email == "frank@example.com"
+        Migrated = _migrate(AFTER).get_model("users", "User")
+        assert Migrated.objects.get(pk=fullwidth.pk).email == "dana@example.com"
+        assert Migrated.objects.get(pk=punycode.pk).email == "eve@café.example"
+        assert Migrated.objects.get(pk=plain.pk).email == "frank@example.com"
     finally:
         _migrate_to_the_latest()
 

@@ -28,6 +28,8 @@ def test_me_returns_the_callers_profile_in_one_query_after_auth(
     assert response.json() == {
         "id": alice.pk,
         "email": "alice@example.com",
+        "email_verified": False,
+        "pending_email": None,
         "display_name": "Alice",
         "timezone": "UTC",
         "daily_goal_minutes": None,

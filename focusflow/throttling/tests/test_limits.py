@@ -225,7 +225,13 @@ def test_the_schema_documents_a_429_on_every_rate_limited_operation_and_only_the
         if method == "get" and {"jwtAuth": []} in operation.get("security", [])
     }
     assert ("/api/sync/", "get") in reads
-    assert limited == writes | reads | password_checks
+    recovery = {  # requests for mail, and codes checked (wrong ones count)
+        ("/api/users/password/reset/", "post"),
+        ("/api/users/password/reset/confirm/", "post"),
+        ("/api/users/email/verify/", "post"),
+        ("/api/users/email/change/confirm/", "post"),
+    }
+    assert limited == writes | reads | password_checks | recovery
     login = paths["/api/users/login/"]["post"]["responses"]["429"]["description"]
     assert "password attempts" in login
     assert "Retry-After" in login

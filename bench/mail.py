@@ -1,0 +1,109 @@
+"""`make bench`, mail: what the reset request and the worker cost, over real HTTP.
+
+    .venv/bin/python bench/mail.py [--requests 20] [--mails 50]
+
+On a scratch database (BENCH_DATABASE_URL), gunicorn with the production config and one
+`manage.py worker` sending to a real SMTP server on loopback (deploy/check/smtp_sink.py):
+
+- the reset request for an address with an account and for one without, alternated, each
+  `--requests` times: their median and slowest latency (the request does the same work for
+  both, so the two should not differ beyond noise: no enumeration by timing);
+- from a committed registration (its 201) to its verification email accepted by the SMTP
+  server, `--mails` times one after the other: the worker's latency, median and p99;
+- the worker's resident memory after that.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import DEFAULT_DATABASE, DEFAULT_REDIS, SECRET_KEY, Server, recreate_database, rss_mb  # noqa: E402
+from deploy.check.smtp_sink import SmtpSink  # noqa: E402
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def timed_post(url: str, body: dict) -> tuple[float, requests.Response]:
+    started = time.perf_counter()
+    response = requests.post(url, json=body, timeout=10)
+    return (time.perf_counter() - started) * 1000, response
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--mails", type=int, default=50)
+    args = parser.parse_args()
+
+    database = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
+    sink = SmtpSink().start()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_HTTPS": "0",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
+        "AUTH_THROTTLE_RATE": "off",
+        "RECOVERY_THROTTLE_RATE": "off",
+        "EMAIL_URL": sink.url,
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+    recreate_database(database)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    app = Server("focusflow.wsgi", env, workers=2, health="/api/health/")
+    worker = subprocess.Popen([sys.executable, "manage.py", "worker"], cwd=ROOT, env=env)
+    try:
+        register = f"{app.url}/api/users/register/"
+        reset = f"{app.url}/api/users/password/reset/"
+        assert (
+            requests.post(register, json={"email": "known@example.com", "password": PASSWORD}).status_code
+            == 201
+        )
+        for _ in range(5):  # warm both paths
+            timed_post(reset, {"email": "known@example.com"})
+            timed_post(reset, {"email": "unknown@example.com"})
+        known, unknown = [], []
+        for _ in range(args.requests):
+            for email, times in (("known@example.com", known), ("unknown@example.com", unknown)):
+                elapsed, response = timed_post(reset, {"email": email})
+                assert response.status_code == 202, response.text
+                times.append(elapsed)
+
+        latencies = []
+        for n in range(args.mails):
+            email = f"person{n}@example.com"
+            response = requests.post(register, json={"email": email, "password": PASSWORD}, timeout=10)
+            committed = time.perf_counter()
+            assert response.status_code == 201, response.text
+            sink.wait_for(email, timeout=30)
+            latencies.append((time.perf_counter() - committed) * 1000)
+        latencies.sort()
+        worker_mb = rss_mb([worker.pid])
+
+        print(f"reset request, {args.requests} each (ms)  median   max")
+        print(f"  address with an account           {statistics.median(known):6.1f} {max(known):6.1f}")
+        print(f"  address without one              {statistics.median(unknown):6.1f} {max(unknown):6.1f}")
+        p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
+        median = statistics.median(latencies)
+        print(f"commit to SMTP, {args.mails} mails (ms): median {median:.1f}, p99 {p99:.1f}")
+        print(f"worker resident memory: {worker_mb:.0f} MB")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=40)
+        app.stop()
+        sink.stop()
+
+
+if __name__ == "__main__":
+    main()

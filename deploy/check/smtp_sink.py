@@ -1,0 +1,84 @@
+"""A real SMTP server that keeps what it receives: the mail server of the worker's tests and of
+`make deploy-test` (aiosmtpd, on a loopback port).
+
+It can be taken down and brought back on the same port (an SMTP outage), and can hold the next
+message mid-transfer, never answering its end of DATA (a send the worker is killed in): a
+message whose sender goes away before the server's answer is not kept, as a real server
+would not deliver it.
+"""
+
+import asyncio
+import email
+import email.policy
+import logging
+import socket
+import threading
+import time
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per SMTP command
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpSink:
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.messages: list[EmailMessage] = []
+        self.holding = threading.Event()  # set while a message is being held
+        self._hold_next = False
+        self._controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        """The worker's EMAIL_URL for this server."""
+        return f"smtp://127.0.0.1:{self.port}?timeout=5"
+
+    def start(self) -> "SmtpSink":
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def hold_next(self) -> None:
+        self._hold_next = True
+        self.holding.clear()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self._hold_next:
+            self._hold_next = False
+            self.holding.set()
+            await asyncio.sleep(3600)  # cancelled when the sender's connection goes
+        self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.messages if address in message["To"]]
+
+    def wait_for(self, address: str, *, count: int = 1, timeout: float = 30) -> list[EmailMessage]:
+        """The messages to `address` once there are `count` of them; AssertionError after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(found := self.to(address)) >= count:
+                return found
+            time.sleep(0.05)
+        arrived = len(self.to(address))
+        raise AssertionError(f"{count} message(s) to {address} did not arrive within {timeout} s: {arrived}")
+
+
+def text_part(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_part(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()

@@ -1,0 +1,38 @@
+from django.core.management.base import BaseCommand
+from procrastinate.contrib.django import app
+
+from focusflow.jobs.housekeeping import HEARTBEAT_SECONDS, STALLED_AFTER_SECONDS
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the background worker: emails, webhook deliveries and the housekeeping schedule. "
+        "Run as many as you like, on as many machines; SIGTERM finishes the jobs in hand first."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--concurrency", type=int, default=4, help="Jobs run at once by this process (default 4)."
+        )
+        parser.add_argument(
+            "--shutdown-timeout",
+            type=float,
+            default=30,
+            help="Seconds SIGTERM waits for jobs in hand before aborting them (default 30); "
+            "an aborted job runs again on another worker.",
+        )
+
+    def handle(self, *args, concurrency: int, shutdown_timeout: float, **options):
+        # Django's connection serves deferring, inside requests' transactions; the worker
+        # needs its own asynchronous connections (psycopg 3), with LISTEN/NOTIFY to hear of new
+        # jobs at once.
+        with app.replace_connector(app.connector.get_worker_connector()):
+            app.run_worker(
+                concurrency=concurrency,
+                install_signal_handlers=True,
+                shutdown_graceful_timeout=shutdown_timeout,
+                listen_notify=True,
+                delete_jobs="successful",
+                update_heartbeat_interval=HEARTBEAT_SECONDS,
+                stalled_worker_timeout=STALLED_AFTER_SECONDS,
+            )

@@ -1,0 +1,143 @@
+"""The account's emails, written and sent by the worker (users.jobs), never in a request.
+
+Each has a plain-text and an HTML part from `templates/users/email/`; the HTML part escapes
+every value. Links open the web app at APP_URL, never an address taken from a request. An
+email to an address its owner has not proved to read greets nobody by name: the name is text
+the registrant chose, and must not ride to someone else's inbox.
+
+A message's Message-ID is fixed by what it is about (the link, the change), so when a worker
+dies mid-send and the job runs again, a mail server or client that did receive the first copy
+sees the same message.
+"""
+
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils.timezone import now
+
+from users.models import AccountLink, User
+from users.recovery import LIFETIMES, Purpose, code_of, link_issue, token_of
+
+# A "your password was changed" notice older than this is not worth sending any more.
+NOTICE_USEFUL_FOR = timedelta(days=3)
+
+_LINKS = {
+    Purpose.RESET: ("reset-password", "Reset your FocusFlow password", "Choose a new password"),
+    Purpose.VERIFY: ("verify-email", "Confirm your email address for FocusFlow", "Confirm my email address"),
+    Purpose.CHANGE: (
+        "confirm-email",
+        "Confirm your new email address for FocusFlow",
+        "Confirm my new address",
+    ),
+    Purpose.UNDO: (
+        "undo-email-change",
+        "The email address of your FocusFlow account is changing",
+        "Undo this change",
+    ),
+}
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} hours"
+    return f"{minutes // (24 * 60)} days"
+
+
+def _app_link(page: str, **query: str) -> str:
+    return f"{settings.APP_URL}/{page}?{urlencode(query)}"
+
+
+def _message_id(kind: str, *parts) -> str:
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<focusflow.{kind}.{'.'.join(str(part) for part in parts)}@{domain}>"
+
+
+def _send(*, template: str, to: str, subject: str, message_id: str, **context) -> None:
+    context["subject"] = subject
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"users/email/{template}.txt", context),
+        to=[to],
+        headers={"Message-ID": message_id},
+    )
+    message.attach_alternative(render_to_string(f"users/email/{template}.html", context), "text/html")
+    message.send()
+
+
+def _greeting(user: User, to: str) -> str:
+    return user.display_name if user.email_verified and to == user.email else ""
+
+
+def link_mail_send(*, link_id: int) -> None:
+    """Mail a link and its code. Nothing is sent for a link that was used, voided, has
+    expired, or whose account is gone: the email would be useless."""
+    link = AccountLink.objects.select_related("user").filter(pk=link_id, expires_at__gt=now()).first()
+    if link is None:
+        return
+    page, subject, button = _LINKS[link.purpose]
+    code, lifetime = code_of(link), _duration(LIFETIMES[link.purpose])
+    # An undo link's notice names the address the account is changing (or changed) to.
+    new_email = link.user.pending_email or link.user.email
+    if link.purpose == Purpose.UNDO and new_email == link.email:
+        return  # the change was cancelled before the notice went: nothing to undo
+    _send(
+        template=link.purpose,
+        to=link.email,
+        subject=subject,
+        message_id=_message_id("link", link.pk, link.seed[:16]),
+        greeting=_greeting(link.user, link.email),
+        email=link.email,
+        new_email=new_email,
+        link=_app_link(page, token=token_of(link)),
+        button=button,
+        code=code,
+        expires_text=f"The link{' and the code' if code else ''} work once, for {lifetime}.",
+    )
+
+
+def password_reset_send(*, email: str, requested_at: datetime) -> None:
+    """A reset request, seen by the worker: when an active account has `email`, issue its
+    link (voiding older ones) and mail it. The request itself did none of this, so it takes
+    the same time and work whether or not the account exists. Run twice (a worker died),
+    it mails the same link again; a newer request's job wins over an older one's."""
+    if requested_at + LIFETIMES[Purpose.RESET] <= now():
+        return
+    with transaction.atomic():
+        user = User.objects.filter_by_email(email).filter(is_active=True).select_for_update().first()
+        if user is None:
+            return
+        latest = (
+            AccountLink.objects.filter(user=user, purpose=Purpose.RESET, requested_at__gte=requested_at)
+            .order_by("-requested_at")
+            .first()
+        )
+        if latest is not None and latest.requested_at > requested_at:
+            return  # a newer request voided this one
+        link = latest or link_issue(
+            user=user, purpose=Purpose.RESET, email=user.email, requested_at=requested_at
+        )
+    link_mail_send(link_id=link.pk)
+
+
+def password_changed_send(*, user_id: int, changed_at: datetime) -> None:
+    """Tell the account's address that its password was reset."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or changed_at + NOTICE_USEFUL_FOR <= now():
+        return
+    _send(
+        template="password_changed",
+        to=user.email,
+        subject="Your FocusFlow password was changed",
+        message_id=_message_id("password-changed", user.pk, int(changed_at.timestamp())),
+        greeting=_greeting(user, user.email),
+        email=user.email,
+        reset_link=f"{settings.APP_URL}/reset-password",
+    )
