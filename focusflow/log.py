@@ -25,3 +25,17 @@ class QuietRateLimited(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return getattr(record, "status_code", None) != 429
+
+
+class QuietRoutineJobs(logging.Filter):
+    """The worker logs each job it defers, starts and finishes. `retry_stalled_jobs` runs every
+    10 seconds and nearly always finds nothing: its lines would be most of the journal. Its
+    warnings and errors still show, and so does every line about any other job."""
+
+    ROUTINE = frozenset({"retry_stalled_jobs"})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING or not record.name.startswith("procrastinate."):
+            return True
+        job = getattr(record, "job", None)
+        return not (isinstance(job, dict) and job.get("task_name") in self.ROUTINE)

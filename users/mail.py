@@ -10,6 +10,8 @@ dies mid-send and the job runs again, a mail server or client that did receive t
 sees the same message.
 """
 
+import logging
+import smtplib
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import urlencode
@@ -22,6 +24,8 @@ from django.utils.timezone import now
 
 from users.models import AccountLink, User
 from users.recovery import LIFETIMES, Purpose, code_of, link_issue, token_of
+
+logger = logging.getLogger(__name__)
 
 # A "your password was changed" notice older than this is not worth sending any more.
 NOTICE_USEFUL_FOR = timedelta(days=3)
@@ -69,7 +73,20 @@ def _send(*, template: str, to: str, subject: str, message_id: str, **context) -
         headers={"Message-ID": message_id},
     )
     message.attach_alternative(render_to_string(f"users/email/{template}.html", context), "text/html")
-    message.send()
+    try:
+        message.send()
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+        if not _permanent(exc):
+            raise  # 4xx: the server asks to try again later, and the job will
+        # 5xx: the server refuses this message for good (no such mailbox, content refused);
+        # trying again would get the same answer until the link expires.
+        logger.warning("Email %s to %s refused for good: %s", message_id, to, exc)
+
+
+def _permanent(exc: smtplib.SMTPException) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return exc.smtp_code >= 500
 
 
 def _greeting(user: User, to: str) -> str:

@@ -141,6 +141,8 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     if problems := password_problems(new_password, user=user):
         raise exceptions.ValidationError({"new_password": problems})
     with transaction.atomic():
+        if user.pending_email:  # the profile changes: its pending_email goes
+            user.profile_seq = sync_seq_next(user=user, profile=True)
         user.set_password(new_password)  # a new hash: earlier tokens no longer match it
         user.save(update_fields=["password"])
         _links_void_all(user)
@@ -253,7 +255,7 @@ def email_verify(*, token: str | None = None, code: str | None = None, user: Use
         link = link_by_token(token, purposes=[Purpose.VERIFY])
     else:
         link = _code_link(user=user, purpose=Purpose.VERIFY, code=code)
-    if link is None:
+    if link is None or not link.user.is_active:
         raise VerificationInvalid()
     user = link.user
     with transaction.atomic():
@@ -294,7 +296,7 @@ def email_change_confirm(
         link = link_by_token(token, purposes=[Purpose.CHANGE, Purpose.UNDO])
     else:
         link = _code_link(user=user, purpose=Purpose.CHANGE, code=code)
-    if link is None:
+    if link is None or not link.user.is_active:
         raise VerificationInvalid()
     owner = link.user
     keep = family if link.purpose == Purpose.CHANGE and user is not None and user.pk == owner.pk else None

@@ -32,6 +32,7 @@ class SmtpSink:
         self.port = port or free_port()
         self.messages: list[EmailMessage] = []
         self.holding = threading.Event()  # set while a message is being held
+        self.refuse: dict[str, str] = {}  # recipient: the answer to its RCPT, e.g. "550 No such user"
         self._hold_next = False
         self._controller: Controller | None = None
 
@@ -53,6 +54,12 @@ class SmtpSink:
     def hold_next(self) -> None:
         self._hold_next = True
         self.holding.clear()
+
+    async def handle_RCPT(self, server, session, envelope, address: str, rcpt_options) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         if self._hold_next:

@@ -12,7 +12,18 @@ STRONG_KEY = "k3y-" + "".join(chr(97 + (i * 7) % 26) for i in range(60))
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    ours = ("DJANGO_", "JWT_", "AUTH_", "USER_", "QUOTES_", "SYNC_")
+    ours = (
+        "DJANGO_",
+        "JWT_",
+        "AUTH_",
+        "USER_",
+        "QUOTES_",
+        "SYNC_",
+        "EMAIL_",
+        "APP_",
+        "RECOVERY_",
+        "DEFAULT_FROM",
+    )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -95,6 +106,14 @@ def test_jwts_are_signed_with_their_own_key_which_defaults_to_the_secret_key():
         ("QUOTES_TIME_ZONE", "Mars/Base"),
         ("DATABASE_URL", "nonsense://x"),
         ("SYNC_TOMBSTONE_DAYS", "7"),
+        ("RECOVERY_THROTTLE_RATE", "plenty"),
+        ("EMAIL_URL", "mail.example.com"),
+        ("EMAIL_URL", "ftp://mail.example.com"),
+        ("EMAIL_URL", "smtp://mail.example.com:99999"),
+        ("EMAIL_URL", "smtp://mail.example.com?timeout=0"),
+        ("EMAIL_URL", "smtp://mail.example.com?tls=1"),
+        ("APP_URL", "app.focusflow.example"),
+        ("APP_URL", "https://app.focusflow.example/?next=x"),
     ],
 )
 def test_a_malformed_variable_is_named_in_a_one_line_error(name, value):
@@ -210,3 +229,43 @@ def test_a_database_url_other_than_postgresql_stops_with_one_line():
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "must name a PostgreSQL database" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("console:", {"backend": "django.core.mail.backends.console.EmailBackend"}),
+        (
+            "smtp://focus%40flow:p%3Ass@mail.example.com:587",
+            {
+                "backend": "django.core.mail.backends.smtp.EmailBackend",
+                **{"host": "mail.example.com", "port": 587, "user": "focus@flow", "password": "p:ss"},
+                **{"ssl": False, "starttls": True, "timeout": 10},
+            },
+        ),
+        ("smtp://mail.example.com", {"port": 25, "starttls": False, "ssl": False, "user": ""}),
+        ("smtp://mail.example.com:2525?starttls=1&timeout=3", {"port": 2525, "starttls": True, "timeout": 3}),
+        ("smtp://mail.example.com:587?starttls=0", {"starttls": False}),
+        ("smtps://u:p@mail.example.com", {"port": 465, "ssl": True, "starttls": False}),
+    ],
+)
+def test_email_url_gives_djangos_email_settings(url, expected):
+    from focusflow.env import env_email_url
+
+    os.environ["FOCUSFLOW_TEST_EMAIL_URL"] = url
+    try:
+        parsed = env_email_url("FOCUSFLOW_TEST_EMAIL_URL", "console:")
+    finally:
+        del os.environ["FOCUSFLOW_TEST_EMAIL_URL"]
+    assert {key: parsed[key] for key in expected} == expected
+
+
+def test_mail_settings_default_to_the_console_and_the_local_app():
+    code = "from django.conf import settings as s;print(s.EMAIL_BACKEND, s.APP_URL, s.DEFAULT_FROM_EMAIL)"
+    result = manage("shell", "--no-imports", "-c", code, DJANGO_SECRET_KEY=STRONG_KEY)
+    assert result.stdout.split() == [
+        "django.core.mail.backends.console.EmailBackend",
+        "http://127.0.0.1:8000",
+        "FocusFlow",
+        "<no-reply@localhost>",
+    ], result.stderr

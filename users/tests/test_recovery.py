@@ -17,7 +17,7 @@ from django.utils.timezone import now
 
 from focusflow.testing import mailed_code, mailed_token, queued_jobs, run_queued_jobs
 from users.models import AccountLink, User
-from users.recovery import CODE_TRIES
+from users.recovery import CODE_TRIES, Purpose, link_issue
 from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -569,3 +569,40 @@ def test_a_stale_authorization_header_does_not_stop_a_link(alice, alice_client, 
     stale = {"HTTP_AUTHORIZATION": "Bearer junk"}
     response = api_client.post(CHANGE_CONFIRM, {"token": token}, format="json", **stale)
     assert response.status_code == 200
+
+
+def test_other_devices_see_the_verification_and_the_pending_change_through_sync(
+    alice, alice_client, api_client
+):
+    cursor = alice_client.get("/api/sync/").json()["cursor"]
+    alice_client.post(RESEND)
+    token = mailed_token(only_mail_to(alice.email).body)
+    api_client.post(VERIFY, {"token": token}, format="json")
+    change(alice_client, "alice@new.example")
+    changes = alice_client.get("/api/sync/", {"cursor": cursor}).json()["changes"]
+    [profile] = [entry["data"] for entry in changes if entry["type"] == "profile"]
+    assert (profile["email_verified"], profile["pending_email"]) == (True, "alice@new.example")
+
+
+@pytest.mark.parametrize(
+    ("answer", "retried"), [("550 5.1.1 No such user", False), ("451 4.3.0 Try later", True)]
+)
+def test_a_mailbox_refused_for_good_ends_the_job_and_a_temporary_refusal_retries_it(
+    alice, settings, smtp_sink, answer, retried
+):
+    import smtplib
+
+    from users.mail import link_mail_send
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_sink.port
+    smtp_sink.refuse[alice.email] = answer
+    link = link_issue(user=alice, purpose=Purpose.VERIFY, email=alice.email)
+    if retried:
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            link_mail_send(link_id=link.pk)
+    else:
+        link_mail_send(link_id=link.pk)  # logged, not raised: the job ends
+    del smtp_sink.refuse[alice.email]
+    link_mail_send(link_id=link.pk)
+    assert len(smtp_sink.to(alice.email)) == 1
