@@ -193,7 +193,7 @@ EXPORT_THROTTLE_RATE = "10/hour"
 # Password-reset requests and wrong codes: per email (whether or not an account has it) at this
 # rate, per client address at six times it (users.recovery).
 RECOVERY_THROTTLE_RATE = env_throttle_rate("RECOVERY_THROTTLE_RATE", "5/hour")
-# Wrong codes per account, after which only links work for it until the day is over.
+# Codes tried per account, after which only links work for it until the day is over.
 RECOVERY_CODES_RATE = "20/day"
 # Where the counts live, shared by every worker and server: Redis, or the database without it.
 THROTTLE_COUNTER_STORE = "redis" if _redis_url else "database"

@@ -84,7 +84,12 @@ class UserAdmin(BaseUserAdmin):
         profile = {name: getattr(obj, name) for name in PROFILE_FIELDS if name in form.changed_data}
         if change and profile:
             services.user_update(user=User.objects.get(pk=obj.pk), **profile)
+        email_changed = change and "email" in form.changed_data
+        if email_changed:
+            obj.email_verified = False  # nobody has proved to read the new address yet
         super().save_model(request, obj, form, change)
+        if email_changed:
+            services.user_email_changed_by_admin(user=obj)
         if change and "is_active" in form.changed_data and not obj.is_active:
             services.user_deactivate(user=obj)  # unticking "active" is a deactivation too
 

@@ -5,9 +5,10 @@ every value. Links open the web app at APP_URL, never an address taken from a re
 email to an address its owner has not proved to read greets nobody by name: the name is text
 the registrant chose, and must not ride to someone else's inbox.
 
-A message's Message-ID is fixed by what it is about (the link, the change), so when a worker
-dies mid-send and the job runs again, a mail server or client that did receive the first copy
-sees the same message.
+A link's email carries a token and code minted for it (users.recovery.link_mint), so a job
+that runs again (its worker died mid-send) sends a new message, with its own Message-ID, and
+only the newest works. The password-changed notice's Message-ID is fixed by the change, so a
+second copy is the same message to a mail client.
 """
 
 import logging
@@ -21,11 +22,14 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.timezone import now
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from users.models import AccountLink, User
-from users.recovery import LIFETIMES, Purpose, code_of, link_issue, token_of
+from users.recovery import LIFETIMES, Purpose, link_issue, link_mint
 
 logger = logging.getLogger(__name__)
+
+RESET_TASK = "users.send_password_reset"  # users.jobs.send_password_reset
 
 # A "your password was changed" notice older than this is not worth sending any more.
 NOTICE_USEFUL_FOR = timedelta(days=3)
@@ -99,21 +103,32 @@ def link_mail_send(*, link_id: int) -> None:
     link = AccountLink.objects.select_related("user").filter(pk=link_id, expires_at__gt=now()).first()
     if link is None:
         return
+    user = link.user
+    new_email = None
+    if link.purpose == Purpose.UNDO:
+        if not user.pending_email and user.email == link.email:
+            return  # the change was cancelled before the notice went: nothing to undo
+        # The address the account is changing to is text the requester chose: only an owner
+        # who proved to read this address is shown it.
+        if user.email_verified and user.email == link.email:
+            new_email = user.pending_email
+    minted = link_mint(link)
+    if minted is None:
+        return  # used or voided meanwhile
+    token, code = minted
     page, subject, button = _LINKS[link.purpose]
-    code, lifetime = code_of(link), _duration(LIFETIMES[link.purpose])
-    # An undo link's notice names the address the account is changing (or changed) to.
-    new_email = link.user.pending_email or link.user.email
-    if link.purpose == Purpose.UNDO and new_email == link.email:
-        return  # the change was cancelled before the notice went: nothing to undo
+    lifetime = _duration(LIFETIMES[link.purpose])
     _send(
         template=link.purpose,
         to=link.email,
         subject=subject,
-        message_id=_message_id("link", link.pk, link.seed[:16]),
-        greeting=_greeting(link.user, link.email),
+        # Each minting is another message: an earlier one (a worker died sending it) no
+        # longer works, and must not hide this one as its duplicate.
+        message_id=_message_id("link", link.pk, token[:12]),
+        greeting=_greeting(user, link.email),
         email=link.email,
         new_email=new_email,
-        link=_app_link(page, token=token_of(link)),
+        link=_app_link(page, token=token),
         button=button,
         code=code,
         expires_text=f"The link{' and the code' if code else ''} work once, for {lifetime}.",
@@ -122,14 +137,17 @@ def link_mail_send(*, link_id: int) -> None:
 
 def password_reset_send(*, email: str, requested_at: datetime) -> None:
     """A reset request, seen by the worker: when an active account has `email`, issue its
-    link (voiding older ones) and mail it. The request itself did none of this, so it takes
-    the same time and work whether or not the account exists. Run twice (a worker died),
-    it mails the same link again; a newer request's job wins over an older one's."""
-    if requested_at + LIFETIMES[Purpose.RESET] <= now():
+    link (voiding older ones) and mail it. The request itself only voided the older links of
+    the address, so it took the same time and work whether or not an account has it.
+
+    Nothing is sent for a request that something later voided: a newer request (its job still
+    queued, or its link issued), or a password change or reset, or an email-change
+    confirmation (`links_voided_at`). Run twice (a worker died), it mails the link again."""
+    if requested_at + LIFETIMES[Purpose.RESET] <= now() or _newer_reset_queued(email, requested_at):
         return
     with transaction.atomic():
         user = User.objects.filter_by_email(email).filter(is_active=True).select_for_update().first()
-        if user is None:
+        if user is None or (user.links_voided_at and requested_at <= user.links_voided_at):
             return
         latest = (
             AccountLink.objects.filter(user=user, purpose=Purpose.RESET, requested_at__gte=requested_at)
@@ -142,6 +160,17 @@ def password_reset_send(*, email: str, requested_at: datetime) -> None:
             user=user, purpose=Purpose.RESET, email=user.email, requested_at=requested_at
         )
     link_mail_send(link_id=link.pk)
+
+
+def _newer_reset_queued(email: str, requested_at: datetime) -> bool:
+    """Whether a later reset request for `email` waits in the queue or is being run. (Times are
+    compared as the ISO text they were queued in, always UTC with the same precision.)"""
+    return ProcrastinateJob.objects.filter(
+        task_name=RESET_TASK,
+        status__in=["todo", "doing"],
+        args__email=email,
+        args__requested_at__gt=requested_at.isoformat(),
+    ).exists()
 
 
 def password_changed_send(*, user_id: int, changed_at: datetime) -> None:

@@ -74,6 +74,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # `pending_email_until`; empty when none does.
     pending_email = models.EmailField(max_length=254, blank=True, default="", editable=False)
     pending_email_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # When a password change or reset, or an email-change confirmation, last voided the
+    # account's links: a reset asked for before it, still in the queue, is not sent.
+    links_voided_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)
     # The account's change counter (`focusflow.sync.feed`): every change to its sessions, journals
@@ -162,9 +165,9 @@ class AccountLink(models.Model):
     password reset, an email verification, an email change (to the new address) or its undo
     (to the old one). Single-use: using one deletes its row, and so does voiding it.
 
-    Neither the token nor the code is stored: only `seed`, random, from which the worker derives
-    both with the server's key when it writes the email, and their keyed hashes, which the
-    requests that bring them back are looked up and compared by (users.recovery)."""
+    Neither the token nor the code is stored, only their keyed hashes, written by the worker
+    when it mints them for the email (empty until then); requests that bring them back are
+    looked up and compared by them (users.recovery)."""
 
     class Purpose(models.TextChoices):
         RESET = "reset", "password reset"
@@ -175,21 +178,30 @@ class AccountLink(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     purpose = models.CharField(max_length=8, choices=Purpose.choices)
     email = models.EmailField(max_length=254, help_text="The address the link is mailed to.")
-    seed = models.CharField(max_length=64, editable=False)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="Empty: not mailed yet."
+    )
     code_hash = models.CharField(
         max_length=64,
         blank=True,
         editable=False,
-        help_text="Empty: no code (undo links), or too many wrong tries.",
+        help_text="Empty: not mailed yet, no code (undo links), or too many wrong tries.",
     )
     code_tries = models.PositiveSmallIntegerField(default=0)
     requested_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "purpose"], name="account_link_user_purpose")]
+        indexes = [
+            models.Index(fields=["user", "purpose"], name="account_link_user_purpose"),
+            models.Index(fields=["email", "purpose"], name="account_link_email_purpose"),
+        ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["token_hash"],
+                condition=~models.Q(token_hash=""),
+                name="account_link_token_hash_unique",
+            ),
             models.CheckConstraint(
                 condition=models.Q(expires_at__gt=models.F("requested_at")),
                 name="account_link_expires_after_request",

@@ -2,6 +2,8 @@
 verification, email change). Token plumbing lives in `users.tokens`, links and codes in
 `users.recovery`, the emails in `users.mail` (sent by the worker: `users.jobs`)."""
 
+from collections.abc import Callable
+
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -17,11 +19,11 @@ from users.exceptions import ResetInvalid, VerificationInvalid
 from users.models import AccountLink, User
 from users.recovery import (
     Purpose,
-    code_matches,
+    address_held,
+    code_link,
     link_by_token,
     link_issue,
     link_spend,
-    link_with_code,
     links_void,
 )
 from users.signals import time_zone_changed
@@ -44,7 +46,7 @@ class InvalidCredentials(exceptions.AuthenticationFailed):
 def user_register(*, email: str, password: str, display_name: str = "", timezone: str = "UTC") -> User:
     """Create an account. Two concurrent registrations of one address: the second is a 400."""
     errors: dict[str, list[str]] = {}
-    if User.objects.filter_by_email(email).exists():
+    if User.objects.filter_by_email(email).exists() or address_held(email):
         errors["email"] = [EMAIL_TAKEN]
     candidate = User(email=normalize_email(email), display_name=display_name)
     if problems := password_problems(password, user=candidate):
@@ -174,39 +176,54 @@ def user_deactivate(*, user: User) -> User:
 # Links a password change or reset, or an email-change confirmation, voids; undo links stay, so
 # the owner of the old address can still undo a change somebody else made.
 _SUPERSEDED = (Purpose.RESET, Purpose.VERIFY, Purpose.CHANGE)
+# Counts a code about to be checked against the account it names; raises to refuse it.
+CodeCounter = Callable[[str], None]
 CURRENT_EMAIL = "This is already the email address of your account."
 
 
 def _links_void_all(user: User) -> None:
-    """Void the account's outstanding reset, verification and change links and codes (in the
-    caller's transaction, which holds the account's row lock)."""
+    """Void the account's outstanding reset, verification and change links and codes, those
+    of reset requests still in the queue included (in the caller's transaction, which holds
+    the account's row lock and has numbered the profile change if `pending_email` goes)."""
     links_void(user=user, purposes=_SUPERSEDED)
-    if user.pending_email:
-        user.pending_email, user.pending_email_until = "", None
-        user.save(update_fields=["pending_email", "pending_email_until"])
+    user.pending_email, user.pending_email_until, user.links_voided_at = "", None, now()
+    user.save(update_fields=["pending_email", "pending_email_until", "links_voided_at"])
 
 
-def _code_link(*, user: User | None, purpose: str, code: str) -> AccountLink | None:
-    """The account's link of `purpose` if `code` is its code; a wrong code uses up one of the
-    link's tries and one of the account's WRONG_CODES a day, after which only links work."""
-    if user is None or WRONG_CODES.reached(f"user:{user.pk}"):
+def _code_link(
+    *, purpose: str, code: str, count_code: CodeCounter, email: str | None = None, user: User | None = None
+) -> AccountLink | None:
+    """The link of `purpose` of the account with `email` (or of `user`) if `code` is its code.
+    Every code tried is counted before it is checked: by the caller's `count_code(email)` (the
+    rate limit; it raises to refuse), against the account's WRONG_CODES a day (after which only
+    links work), and by taking one of the link's tries (users.recovery.code_link). The same
+    work whether or not an account has the email."""
+    account = email or user.email
+    count_code(account)
+    if WRONG_CODES.hit(f"account:{account}") is not None:
         return None
-    link = link_with_code(user=user, purpose=purpose)
-    if link is not None and code_matches(link, code):
-        return link
-    WRONG_CODES.hit(f"user:{user.pk}")
-    return None
+    return code_link(purpose=purpose, code=code, email=email, user=user)
+
+
+def _uncounted(account: str) -> None:
+    """For callers with no rate limit of their own to count codes against (tests, the shell)."""
 
 
 def password_reset_request(*, email: str) -> None:
-    """Queue the reset for the worker, which finds the account, if any, and mails it. The
-    request does nothing else: an address with an account and one without cost the same
-    queries and the same job, and take the same time."""
-    jobs.send_password_reset.defer(email=email, requested_at=now().isoformat())
+    """Void the address's older reset links and queue the reset for the worker, which finds the
+    account, if any, and mails it. Nothing else: an address with an account and one without
+    cost the same statements and the same job, and take the same time."""
+    AccountLink.objects.filter(purpose=Purpose.RESET, email=email).delete()  # a new request voids the older
+    jobs.send_password_reset.defer(email=email, requested_at=now().isoformat(timespec="microseconds"))
 
 
 def password_reset_confirm(
-    *, new_password: str, token: str | None = None, email: str | None = None, code: str | None = None
+    *,
+    new_password: str,
+    token: str | None = None,
+    email: str | None = None,
+    code: str | None = None,
+    count_code: CodeCounter = _uncounted,
 ) -> None:
     """Set a new password with a reset link's token, or with the account's email and the
     code. A weak password is refused before anything is spent or counted. Then every login
@@ -221,10 +238,10 @@ def password_reset_confirm(
     else:
         # Judged against the address given, account or not: the answer tells nothing of it.
         _password_acceptable(new_password, user=User(email=email))
-        user = User.objects.filter_by_email(email).filter(is_active=True).first()
-        link = _code_link(user=user, purpose=Purpose.RESET, code=code)
+        link = _code_link(email=email, purpose=Purpose.RESET, code=code, count_code=count_code)
         if link is None:
             raise ResetInvalid()
+        user = link.user
     with transaction.atomic():
         sync_seq_next(user=user, profile=True, refresh=("email", "email_verified", "pending_email"))
         if not link_spend(link) or link.email != user.email:
@@ -249,12 +266,18 @@ def email_verification_resend(*, user: User) -> None:
         _link_mail(user=user, purpose=Purpose.VERIFY, email=user.email)
 
 
-def email_verify(*, token: str | None = None, code: str | None = None, user: User | None = None) -> User:
+def email_verify(
+    *,
+    token: str | None = None,
+    code: str | None = None,
+    user: User | None = None,
+    count_code: CodeCounter = _uncounted,
+) -> User:
     """Mark the account's address verified, by the link's token or (signed in) the code."""
     if token is not None:
         link = link_by_token(token, purposes=[Purpose.VERIFY])
     else:
-        link = _code_link(user=user, purpose=Purpose.VERIFY, code=code)
+        link = _code_link(user=user, purpose=Purpose.VERIFY, code=code, count_code=count_code)
     if link is None or not link.user.is_active:
         raise VerificationInvalid()
     user = link.user
@@ -274,7 +297,7 @@ def email_change_request(*, user: User, new_email: str, password: str) -> None:
     _require_password(user, password, field="password")
     if new_email == user.email:
         raise exceptions.ValidationError({"new_email": [CURRENT_EMAIL]})
-    if User.objects.filter_by_email(new_email).exists():
+    if User.objects.filter_by_email(new_email).exists() or address_held(new_email, by_other_than=user):
         raise exceptions.ValidationError({"new_email": [EMAIL_TAKEN]})
     with transaction.atomic():
         user.profile_seq = sync_seq_next(user=user, profile=True, refresh=("email",))
@@ -285,7 +308,12 @@ def email_change_request(*, user: User, new_email: str, password: str) -> None:
 
 
 def email_change_confirm(
-    *, token: str | None = None, code: str | None = None, user: User | None = None, family: str | None = None
+    *,
+    token: str | None = None,
+    code: str | None = None,
+    user: User | None = None,
+    family: str | None = None,
+    count_code: CodeCounter = _uncounted,
 ) -> User:
     """Make the change: by the link mailed to the new address (its token) or, signed in, by its
     code. Or undo it: by the link mailed to the old address, which puts that address back. The
@@ -295,7 +323,7 @@ def email_change_confirm(
     if token is not None:
         link = link_by_token(token, purposes=[Purpose.CHANGE, Purpose.UNDO])
     else:
-        link = _code_link(user=user, purpose=Purpose.CHANGE, code=code)
+        link = _code_link(user=user, purpose=Purpose.CHANGE, code=code, count_code=count_code)
     if link is None or not link.user.is_active:
         raise VerificationInvalid()
     owner = link.user
@@ -317,7 +345,7 @@ def email_change_confirm(
             owner.email_verified = True
             owner.save(update_fields=["email_verified"])
         _links_void_all(owner)
-        if not taken:
+        if not taken or link.purpose == Purpose.UNDO:  # an undo ends every login, always
             token_families_revoke(user=owner, keep=keep)
     if taken:
         if link.purpose == Purpose.UNDO:
@@ -326,3 +354,28 @@ def email_change_confirm(
             )
         raise exceptions.ValidationError({"new_email": [EMAIL_TAKEN]})
     return owner
+
+
+def user_email_changed_by_admin(*, user: User) -> None:
+    """An admin gave the account another address: a profile change for the other devices, and
+    every outstanding reset, verification and change link and code is void (they went to, or
+    were about, the old address)."""
+    with transaction.atomic():
+        user.profile_seq = sync_seq_next(user=user, profile=True)
+        _links_void_all(user)
+
+
+def pending_email_changes_expire(*, at=None) -> int:
+    """Clear the `pending_email` of changes whose link expired, each a profile change (so other
+    devices' sync sees it go; the user object already shows null from the moment it expired)."""
+    at = at or now()
+    expired = 0
+    for user in User.objects.filter(pending_email_until__lte=at).exclude(pending_email=""):
+        with transaction.atomic():
+            seq = sync_seq_next(user=user, profile=True, refresh=("pending_email", "pending_email_until"))
+            if user.pending_email and user.pending_email_until and user.pending_email_until <= at:
+                user.profile_seq = seq
+                user.pending_email, user.pending_email_until = "", None
+                user.save(update_fields=["pending_email", "pending_email_until"])
+                expired += 1
+    return expired

@@ -141,16 +141,17 @@ def _signed_in(request, *, required: bool):
     return found[0], token_family(found[1])
 
 
-def _checking_code(request, *, account: str | None, error: type[Exception], attempt):
-    """Run `attempt()`, which checks a code: refused at once while this client or `account`
-    is over RECOVERY_THROTTLE_RATE, and a wrong code counts against both."""
-    if (wait := recovery_wait(request, account=account, count=False)) is not None:
-        raise exceptions.Throttled(wait)
-    try:
-        return attempt()
-    except error:
-        recovery_wait(request, account=account)
-        raise
+def _code_counter(request):
+    """What a service calls just before it checks a code (once the rest of the input is
+    valid): the code counts against this client and the account under
+    RECOVERY_THROTTLE_RATE, every code, before it is checked, so that racing guesses cannot
+    outrun the count; a 429 while either is over."""
+
+    def count(account: str) -> None:
+        if (wait := recovery_wait(request, account=account)) is not None:
+            raise exceptions.Throttled(wait)
+
+    return count
 
 
 def _checks_codes(*, signed_in: bool):
@@ -207,15 +208,7 @@ class RecoveryViewSet(PublicViewSet):
     def password_reset_confirm(self, request):
         serializer = PasswordResetConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-
-        def attempt():
-            services.password_reset_confirm(**data)
-
-        if "token" in data:
-            attempt()
-        else:
-            _checking_code(request, account=data["email"], error=ResetInvalid, attempt=attempt)
+        services.password_reset_confirm(**serializer.validated_data, count_code=_code_counter(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -235,12 +228,7 @@ class RecoveryViewSet(PublicViewSet):
             user = services.email_verify(token=data["token"])
         else:
             caller, _ = _signed_in(request, required=True)
-            user = _checking_code(
-                request,
-                account=caller.email,
-                error=VerificationInvalid,
-                attempt=lambda: services.email_verify(code=data["code"], user=caller),
-            )
+            user = services.email_verify(code=data["code"], user=caller, count_code=_code_counter(request))
         return Response(UserSerializer(user).data)
 
     @extend_schema(
@@ -266,11 +254,8 @@ class RecoveryViewSet(PublicViewSet):
             user = services.email_change_confirm(token=data["token"], user=caller, family=family)
         else:
             caller, family = _signed_in(request, required=True)
-            user = _checking_code(
-                request,
-                account=caller.email,
-                error=VerificationInvalid,
-                attempt=lambda: services.email_change_confirm(code=data["code"], user=caller, family=family),
+            user = services.email_change_confirm(
+                code=data["code"], user=caller, family=family, count_code=_code_counter(request)
             )
         return Response(UserSerializer(user).data)
 

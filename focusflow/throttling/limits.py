@@ -13,9 +13,10 @@ worker and app server sees the same count.
   its whole account more often than the export's limit allows.
 - The data export (`EXPORT_THROTTLE_RATE`): per user.
 - Account recovery (`RECOVERY_THROTTLE_RATE`): password-reset requests, verification resends
-  and wrong codes, per email (whether or not an account has it) and, at six times the rate, per
-  client address. And wrong codes per account (`RECOVERY_CODES_RATE`, 20 a day), after which
-  only links work for it.
+  and codes tried, per email (whether or not an account has it) and, at six times the rate, per
+  client address. And codes tried per account (`RECOVERY_CODES_RATE`, 20 a day), after which
+  only links work for it. Codes count before they are checked, right or wrong: a count taken
+  after the check would let racing guesses through before any was counted.
 
 Each limit counts fixed windows of its period (`20/minute`: calendar minutes), so a limit
 reached ends with its window: refused attempts do not extend it, and an account's password
@@ -67,9 +68,6 @@ class Limit:
         number, period = rate.split("/")
         return int(number) * self.factor, _PERIODS[period[0]]
 
-    def _key(self, identity: str) -> str:
-        return f"{self.scope}:{hashlib.sha256(identity.encode()).hexdigest()[:32]}"
-
     def hit(self, identity: str) -> float | None:
         """Count one request by `identity`; the seconds until it may try again when it is
         over the limit, else None."""
@@ -78,19 +76,11 @@ class Limit:
             return None
         allowed, period = rate
         now = time.time()
-        count, window = _count(self._key(identity), window=int(now // period), period=period)
+        key = f"{self.scope}:{hashlib.sha256(identity.encode()).hexdigest()[:32]}"
+        count, window = _count(key, window=int(now // period), period=period)
         if count <= allowed:
             return None
         return max((window + 1) * period - now, 1)
-
-    def reached(self, identity: str) -> bool:
-        """Whether `identity` has used up this window's allowance, without counting: for
-        limits counted only when something fails (wrong codes)."""
-        rate = self.rate()
-        if rate is None:
-            return False
-        allowed, period = rate
-        return _peek(self._key(identity), window=int(time.time() // period)) >= allowed
 
 
 PASSWORD_CHECKS = Limit("password", "AUTH_THROTTLE_RATE")
@@ -125,28 +115,24 @@ def password_check_wait(request, *, account: str | None) -> float | None:
     wait when either is over AUTH_THROTTLE_RATE, else None. Every place that checks a
     password calls this first: the API views through PasswordCheckThrottle, the admin's
     forms directly."""
-    wait = PASSWORD_CHECKS.hit(f"address:{client_address(request)}")
-    if wait is None and account:
-        wait = PASSWORD_CHECKS.hit(f"account:{account}")
-    return wait
+    return _client_then_account(request, account, per_client=PASSWORD_CHECKS, per_account=PASSWORD_CHECKS)
 
 
-def recovery_wait(request, *, account: str | None, count: bool = True) -> float | None:
-    """Count one recovery attempt (a reset request, a resend, a wrong code) from this
+def recovery_wait(request, *, account: str | None) -> float | None:
+    """Count one recovery attempt (a reset request, a resend, a code tried) from this
     request's client and, if it is let through, against `account` (a normalised email); the
-    seconds to wait when either is over RECOVERY_THROTTLE_RATE. `count=False` only asks
-    whether either is over already."""
-    identities = [(RECOVERY_ADDRESSES, f"address:{client_address(request)}")]
-    if account:
-        identities.append((RECOVERY, f"account:{account}"))
-    for limit, identity in identities:
-        if count:
-            if (wait := limit.hit(identity)) is not None:
-                return wait
-        elif limit.reached(identity):
-            rate = limit.rate()
-            return max(rate[1] - time.time() % rate[1], 1) if rate else None
-    return None
+    seconds to wait when either is over RECOVERY_THROTTLE_RATE, else None."""
+    return _client_then_account(request, account, per_client=RECOVERY_ADDRESSES, per_account=RECOVERY)
+
+
+def _client_then_account(
+    request, account: str | None, *, per_client: Limit, per_account: Limit
+) -> float | None:
+    """Count against the request's client and, only if that lets it through, `account`."""
+    wait = per_client.hit(f"address:{client_address(request)}")
+    if wait is None and account:
+        wait = per_account.hit(f"account:{account}")
+    return wait
 
 
 def account_of_email(email) -> str | None:
@@ -174,22 +160,6 @@ def _count(key: str, *, window: int, period: int) -> tuple[int, int]:
     elif store == "memory":
         return _count_in_memory(key, window=window, period=period)
     return _count_in_database(key, window=window, period=period)
-
-
-def _peek(key: str, *, window: int) -> int:
-    """`key`'s count in `window`, without adding to it."""
-    store = settings.THROTTLE_COUNTER_STORE
-    if store == "redis":
-        try:
-            return int(get_redis_connection("default").get(cache.make_key(f"throttle:{key}:{window}")) or 0)
-        except Exception as exc:  # as in _count
-            logger.warning("Rate limit: Redis failed (%s); counting in the database", exc)
-    elif store == "memory":
-        return cache.get(f"throttle:{key}:{window}", 0)
-    counter = (
-        ThrottleCounter.objects.filter(key=key, window_index=window).values_list("count", flat=True).first()
-    )
-    return counter or 0
 
 
 def _count_in_redis(key: str, *, window: int, period: int) -> tuple[int, int]:

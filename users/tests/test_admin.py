@@ -201,3 +201,20 @@ def test_an_admin_can_send_a_password_reset(admin_client, alice, bob):
     assert response.status_code == 200
     assert "on its way to 1 account(s)" in response.content.decode()
     assert [job["args"]["email"] for job in queued_jobs("users.send_password_reset")] == [alice.email]
+
+
+def test_an_address_changed_by_an_admin_is_not_verified_and_voids_the_old_links(admin_client, alice):
+    from users.models import AccountLink
+    from users.recovery import Purpose, link_issue
+
+    User.objects.filter(pk=alice.pk).update(email_verified=True)
+    link_issue(user=alice, purpose=Purpose.RESET, email=alice.email)
+    response = admin_client.post(
+        f"{LIST}{alice.pk}/change/",
+        {"email": "alice@new.example", "timezone": "UTC", "is_active": "on",
+         "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content
+    alice.refresh_from_db()
+    assert (alice.email, alice.email_verified) == ("alice@new.example", False)
+    assert not AccountLink.objects.filter(user=alice).exists()

@@ -436,6 +436,7 @@ def change(client, new_email: str, password: str = PASSWORD):
 
 
 def test_an_email_change_mails_the_new_address_and_a_notice_with_an_undo_link_to_the_old(alice, alice_client):
+    User.objects.filter(pk=alice.pk).update(email_verified=True)
     response = change(alice_client, "alice@new.example")
     assert response.status_code == 202, response.content
     assert alice_client.get(ME).json()["pending_email"] == "alice@new.example"
@@ -606,3 +607,30 @@ def test_a_mailbox_refused_for_good_ends_the_job_and_a_temporary_refusal_retries
     del smtp_sink.refuse[alice.email]
     link_mail_send(link_id=link.pk)
     assert len(smtp_sink.to(alice.email)) == 1
+
+
+def test_the_notice_to_an_unverified_old_address_does_not_name_the_new_one(alice, alice_client):
+    change(alice_client, "whatever-text-i-like@new.example")
+    run_queued_jobs()
+    [notice] = mails_to(alice.email)
+    assert "whatever-text-i-like" not in notice.body + html_part(notice)
+    assert "to another address" in notice.body
+
+
+def test_a_job_run_again_mails_a_new_link_and_only_the_newest_works(api_client, alice):
+    from users.mail import link_mail_send
+
+    link = AccountLink.objects.create(
+        user=alice,
+        purpose=Purpose.VERIFY,
+        email=alice.email,
+        requested_at=now(),
+        expires_at=now() + timedelta(days=3),
+    )
+    link_mail_send(link_id=link.pk)
+    link_mail_send(link_id=link.pk)  # a worker died after sending: the job runs again
+    first, second = mails_to(alice.email)
+    assert first.extra_headers["Message-ID"] != second.extra_headers["Message-ID"]
+    old = api_client.post(VERIFY, {"token": mailed_token(first.body)}, format="json")
+    assert old.json()["code"] == "verification_invalid"
+    assert api_client.post(VERIFY, {"token": mailed_token(second.body)}, format="json").status_code == 200
