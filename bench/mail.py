@@ -29,7 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import DEFAULT_DATABASE, DEFAULT_REDIS, SECRET_KEY, Server, recreate_database, rss_mb  # noqa: E402
+from bench.run import DEFAULT_DATABASE, Server, recreate_database, rss_mb, server_env  # noqa: E402
 from deploy.check.smtp_sink import SmtpSink  # noqa: E402
 
 PASSWORD = "correct-horse-battery-staple"
@@ -64,14 +64,7 @@ def main() -> None:
     database = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
     sink = SmtpSink().start()
     env = {
-        **os.environ,
-        "DATABASE_URL": database,
-        "DJANGO_SECRET_KEY": SECRET_KEY,
-        "DJANGO_DEBUG": "0",
-        "DJANGO_HTTPS": "0",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
-        "AUTH_THROTTLE_RATE": "off",
+        **server_env(database),
         "RECOVERY_THROTTLE_RATE": "off",
         "EMAIL_URL": sink.url,
         "GUNICORN_LOG_LEVEL": "warning",

@@ -237,6 +237,21 @@ GET_P99_MS = 20.0
 SCALING_MAX = 1.2
 
 
+def server_env(database: str) -> dict[str, str]:
+    """The environment every benchmarked process runs in: production settings (debug off)
+    over plain HTTP on loopback, the bench's own database and Redis, quiet logs, no login limit."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database,
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_HTTPS": "0",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
+        "AUTH_THROTTLE_RATE": "off",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -249,14 +264,7 @@ def main() -> None:
     ensure_wrk()
     database = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
     env = {
-        **os.environ,
-        "DATABASE_URL": database,
-        "DJANGO_SECRET_KEY": SECRET_KEY,
-        "DJANGO_DEBUG": "0",
-        "DJANGO_HTTPS": "0",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
-        "AUTH_THROTTLE_RATE": "off",
+        **server_env(database),
         "USER_WRITE_THROTTLE_RATE": "off",
         "USER_READ_THROTTLE_RATE": "off",  # wrk reads as one user, far above any person's rate
         "JWT_ACCESS_MINUTES": "240",

@@ -182,7 +182,7 @@ def test_a_verification_link_expires_after_three_days(alice, alice_client, api_c
 # --- password reset ---------------------------------------------------------------------------
 
 
-def _statements(queries) -> list[str]:
+def sql_statements(queries) -> list[str]:
     """The statements, with their literal values blanked (the emails differ)."""
     return [re.sub(r"'(?:[^']|'')*'", "?", query["sql"]) for query in queries]
 
@@ -194,7 +194,7 @@ def test_a_reset_request_answers_and_works_the_same_with_or_without_an_account(a
         with CaptureQueriesContext(connection) as queries:
             response = ask_reset(api_client, email)
         answers.append((response.status_code, response.content))
-        statements.append(_statements(queries.captured_queries))
+        statements.append(sql_statements(queries.captured_queries))
     assert answers[0] == answers[1]
     assert answers[0][0] == 202
     assert statements[0] == statements[1]

@@ -5,7 +5,6 @@ attack that works. Jobs run in-process with `run_queued_jobs`; races use real th
 its own database connection (`transaction=True`).
 """
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -31,26 +30,23 @@ from focusflow.testing import (
 from users.models import AccountLink, User
 from users.recovery import CODE_TRIES
 from users.tests.factories import PASSWORD, UserFactory
+from users.tests.test_recovery import (
+    CHANGE,
+    CHANGE_CONFIRM,
+    LOGIN,
+    ME,
+    NEW_PASSWORD,
+    REGISTER,
+    RESET,
+    RESET_CONFIRM,
+    html_part,
+    mails_to,
+    reset_mail,
+    sql_statements,
+)
 
-REGISTER = "/api/users/register/"
-LOGIN = "/api/users/login/"
-ME = "/api/users/me/"
 PASSWORD_CHANGE = "/api/users/me/password/"
-RESET = "/api/users/password/reset/"
-RESET_CONFIRM = "/api/users/password/reset/confirm/"
-CHANGE = "/api/users/me/email/change/"
-CHANGE_CONFIRM = "/api/users/email/change/confirm/"
 SYNC = "/api/sync/"
-NEW_PASSWORD = "a-brand-new-passphrase-77"
-
-
-def mails_to(address: str) -> list:
-    return [message for message in mail.outbox if message.to == [address]]
-
-
-def html_part(message) -> str:
-    [(content, _)] = message.alternatives
-    return content
 
 
 def login(client, email: str, password: str = PASSWORD) -> dict:
@@ -61,17 +57,6 @@ def login(client, email: str, password: str = PASSWORD) -> dict:
 
 def bearer(tokens: dict) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {tokens['access']}"}
-
-
-def reset_mail(client, user):
-    assert client.post(RESET, {"email": user.email}, format="json").status_code == 202
-    run_queued_jobs()
-    [message] = mails_to(user.email)
-    return message
-
-
-def _statements(queries) -> list[str]:
-    return [re.sub(r"'(?:[^']|'')*'", "?", query["sql"]) for query in queries]
 
 
 # --- Emails: no text the registrant chose to an address nobody proved to read ---------------------
@@ -212,7 +197,7 @@ def test_a_code_confirm_does_the_same_work_whether_or_not_the_email_has_an_accou
         with CaptureQueriesContext(connection) as queries:
             response = api_client.post(RESET_CONFIRM, body, format="json")
         assert (response.status_code, response.json()["code"]) == (400, "reset_invalid")
-        statements.append(_statements(queries.captured_queries))
+        statements.append(sql_statements(queries.captured_queries))
     assert len(statements[0]) == len(statements[1]), statements
 
 
