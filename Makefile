@@ -56,8 +56,9 @@ test: export DATABASE_URL ?= $(TEST_DATABASE_URL)
 test: test-env $(VENV)/.installed-dev node_modules/.installed lint
 	$(BIN)/python -m pytest
 
-# nginx in front of two gunicorn instances, PostgreSQL and Redis, checked end to end with a
-# failover, a database outage and a 3-minute soak (deploy/check). Its own database and Redis
+# nginx in front of two gunicorn instances, PostgreSQL and Redis, and a worker sending to a real
+# SMTP server, checked end to end with a failover, a database outage, a minute-long SMTP outage
+# and a 3-minute soak (deploy/check). Its own database and Redis
 # database number (DEPLOY_TEST_DATABASE_URL, DEPLOY_TEST_REDIS_URL), free ports.
 deploy-test: export DEPLOY_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/focusflow_deploy_test
 deploy-test: export DEPLOY_TEST_REDIS_URL ?= redis://127.0.0.1:6379/13

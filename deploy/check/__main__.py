@@ -6,7 +6,8 @@ Debian's nginx (deploy/nginx/focusflow.conf) on a loopback port in front of two 
 instances (gunicorn.conf.py), one PostgreSQL database and one Redis database of its own,
 everything on free ports. Through nginx it checks the API end to end, the static pages, the
 JSON errors nginx gives itself, the login limit across instances, a failover under load, a
-database outage under load, a soak, and a backup restored into a fresh database; then it
+database outage under load, the worker's mail across an SMTP outage (a real SMTP server on a
+free port), a soak, and a backup restored into a fresh database; then it
 prints the figures (docs/operations.md quotes them) and exits non-zero if any check failed.
 
 DEPLOY_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/focusflow_deploy_test)
@@ -63,6 +64,11 @@ def main() -> int:
         ("partition", "a silent network partition under a query", lambda: checks.network_partition(stack)),
         ("redis", "Redis refusing connections", lambda: checks.redis_outage(stack)),
         (
+            "mail",
+            "the worker: mail through nginx and a real SMTP server, which goes down for a minute",
+            lambda: checks.mail(stack),
+        ),
+        (
             "soak",
             f"soak: {args.soak_seconds:.0f} s of mixed traffic, 32 connections",
             lambda: soak(stack, args),
@@ -112,6 +118,7 @@ def main() -> int:
                     print(f"  (stopped the load it left running: {stopped} run)", flush=True)
                 stack.database("up")
                 stack.redis("up")
+                stack.smtp_up()
     except Exception:
         failed.append("setup")
         traceback.print_exc()
@@ -166,6 +173,30 @@ def report(results: dict, failed: list[str], took: float, stack_timeout: int) ->
             f"{partitioned['new_connection_failed_after_s']} s, and the server rolled back the vanished "
             f"client's transaction after {partitioned['orphaned_transaction_rolled_back_after_s']} s "
             f"(DB_CONNECT_TIMEOUT {stack_timeout} s)"
+        )
+    mailed = results.get("mail", {})
+    if "commit_to_smtp_p50_ms" in mailed:
+        f = mailed
+        print(
+            f"mail: {f['verification_mails']} verification mails, commit to SMTP p50 "
+            f"{f['commit_to_smtp_p50_ms']} ms, p99 {f['commit_to_smtp_p99_ms']} ms"
+        )
+    if "smtp_down_s" in mailed:
+        f = mailed
+        after = f.get("reset_mails_after_smtp_back_s") or ["-"]
+        print(
+            f"mail, SMTP down {f['smtp_down_s']} s: {f['resets_while_down']} reset requests answered 202 in "
+            f"p50 {f['reset_202_p50_ms_smtp_down']} ms, max {f['reset_202_max_ms_smtp_down']} ms "
+            f"(p50 {f['reset_202_p50_ms_smtp_up']} ms with SMTP up); "
+            f"attempts meanwhile {f['attempts_while_down']}, oldest waiting {f['oldest_waiting_mail_s']} s; "
+            f"each reset mail arrived once, {after[0]}-{after[-1]} s after SMTP was back"
+        )
+    if "worker_rss_end_mb" in mailed:
+        f = mailed
+        print(
+            f"worker: RSS {f['worker_rss_start_mb']} MB at start, {f['worker_rss_end_mb']} MB at the end; "
+            f"{f['worker_db_connections']} database connections; "
+            f"exit 0 {f['worker_sigterm_exit_s']} s after SIGTERM"
         )
     soaked = results.get("soak", {})
     if "requests" in soaked:

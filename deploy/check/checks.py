@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from deploy.check.client import Client, Reply, raw_request
-from deploy.check.load import LoadRun, summary
-from deploy.check.stack import Stack, wait_until
+from deploy.check.load import LoadRun, percentile, summary
+from deploy.check.stack import APP_URL, Stack, wait_until
 
 PASSWORD = "deploy-test-passphrase-1"
 
@@ -56,8 +56,13 @@ def create_accounts(prefix: str, count: int) -> list[tuple[str, str]]:
 
 
 def deploy_files(stack: Stack, workdir: Path) -> dict:
-    """The systemd units pass `systemd-analyze verify` (pointed at this checkout), and the
-    environment template, filled in, passes `manage.py check --deploy` with HTTPS on."""
+    """The environment template reads the same in systemd and in the shell (the install
+    procedure sources it), and, filled in, passes `manage.py check --deploy` with HTTPS on and
+    `manage.py procrastinate healthchecks`. The units are the app server's and the worker's
+    (no housekeeping timer: the worker runs that schedule); the worker's stops gracefully
+    before systemd kills it, restarts, and is hardened as the app server's; both pass
+    `systemd-analyze verify` (pointed at this checkout)."""
+    import json
     import os
     import shutil
     import subprocess
@@ -66,25 +71,86 @@ def deploy_files(stack: Stack, workdir: Path) -> dict:
     from deploy.check.stack import ROOT
 
     figures: dict = {}
-    env_file = workdir / "focusflow.env"
-    template = (ROOT / "deploy" / "focusflow.env").read_text()
-    values = dict(
-        line.split("=", 1) for line in template.splitlines() if line.strip() and not line.startswith("#")
-    )
-    values.update(
-        DJANGO_SECRET_KEY=stack.secret_key, DATABASE_URL=stack.database_url, REDIS_URL=stack.redis_url
-    )
-    env_file.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DB_", "AUTH_", "JWT_"))}
-    check = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env={**clean, **values},
+    template_path = ROOT / "deploy" / "focusflow.env"
+    template = template_path.read_text()
+    values = {}
+    for line in template.splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            quoted = len(value) >= 2 and value[0] == value[-1] == '"'
+            values[key] = value[1:-1] if quoted else value  # as systemd reads it
+    sourced = subprocess.run(
+        [
+            "bash",
+            "--noprofile",
+            "--norc",
+            "-c",
+            'set -a; . "$1" && exec "$2" -c "import json, os; print(json.dumps(dict(os.environ)))"',
+            "bash",
+            str(template_path),
+            sys.executable,
+        ],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
         capture_output=True,
         text=True,
     )
-    expect(check.returncode == 0, f"manage.py check --deploy with deploy/focusflow.env:\n{check.stderr}")
-    figures["env_template"] = "check --deploy: no issues"
+    expect(sourced.returncode == 0, f"deploy/focusflow.env does not source in a shell:\n{sourced.stderr}")
+    shell = json.loads(sourced.stdout)
+    differ = {key: (value, shell.get(key)) for key, value in values.items() if shell.get(key) != value}
+    expect(not differ, f"deploy/focusflow.env reads differently in the shell: {differ}")
+
+    values.update(
+        DJANGO_SECRET_KEY=stack.secret_key, DATABASE_URL=stack.database_url, REDIS_URL=stack.redis_url
+    )
+    env_file = workdir / "focusflow.env"
+    env_file.write_text(
+        "".join(f'{key}="{value}"\n' if " " in value else f"{key}={value}\n" for key, value in values.items())
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DB_", "AUTH_", "JWT_"))}
+    for command in (["check", "--deploy", "--fail-level", "WARNING"], ["procrastinate", "healthchecks"]):
+        run = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env={**clean, **values},
+            capture_output=True,
+            text=True,
+        )
+        expect(run.returncode == 0, f"manage.py {' '.join(command)} with deploy/focusflow.env:\n{run.stderr}")
+    figures["env_template"] = (
+        "sources in a shell as systemd reads it; check --deploy: no issues; healthchecks ok"
+    )
+
+    unit_dir = ROOT / "deploy" / "systemd"
+    shipped = sorted(unit.name for unit in unit_dir.iterdir())
+    expect(
+        shipped == ["focusflow-worker@.service", "focusflow@.service"],
+        f"deploy/systemd: expected the app server's and the worker's units only, found {shipped}",
+    )
+    app_unit, worker_unit = (
+        directives(unit_dir / name) for name in ("focusflow@.service", "focusflow-worker@.service")
+    )
+    exec_start = worker_unit.get("ExecStart", [""])[-1]
+    expect(
+        " manage.py worker" in exec_start, f"the worker unit does not run manage.py worker: {exec_start!r}"
+    )
+    grace = re.search(r"--shutdown-timeout[ =](\d+(?:\.\d+)?)", exec_start)
+    shutdown_timeout = float(grace.group(1)) if grace else _worker_default("shutdown_timeout")
+    stop_timeout = float(worker_unit.get("TimeoutStopSec", ["90"])[-1])
+    expect(
+        worker_unit.get("KillSignal") == ["SIGTERM"] and stop_timeout > shutdown_timeout,
+        f"the worker unit: SIGTERM then {stop_timeout:.0f} s before SIGKILL, for a {shutdown_timeout:.0f} s "
+        "graceful shutdown",
+    )
+    expect(worker_unit.get("Restart") == ["always"], "the worker unit does not restart always")
+    for key in ("User", "Group", "WorkingDirectory", "EnvironmentFile"):
+        expect(worker_unit.get(key) == app_unit.get(key), f"the worker unit's {key} differs from the app's")
+    hardening = {k: v for k, v in app_unit.items() if k.startswith(HARDENING)}
+    missing = {k: v for k, v in hardening.items() if worker_unit.get(k) != v}
+    expect(not missing, f"the worker unit lacks the app server's hardening: {missing}")
+    figures["worker_unit"] = (
+        f"SIGTERM, {shutdown_timeout:.0f} s graceful, SIGKILL at {stop_timeout:.0f} s; Restart=always; "
+        f"{len(hardening)} hardening settings as focusflow@"
+    )
 
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
@@ -94,19 +160,38 @@ def deploy_files(stack: Stack, workdir: Path) -> dict:
     units.mkdir(exist_ok=True)
     user = "root" if os.geteuid() == 0 else os.environ.get("USER", "nobody")
     names = []
-    for unit in sorted((ROOT / "deploy" / "systemd").iterdir()):
-        text = unit.read_text().replace("/srv/focusflow/.venv", str(Path(sys.prefix)))
+    for name in shipped:
+        text = (unit_dir / name).read_text().replace("/srv/focusflow/.venv", str(Path(sys.prefix)))
         text = text.replace("/srv/focusflow", str(ROOT)).replace(
             "/etc/focusflow/focusflow.env", str(env_file)
         )
         text = text.replace("User=focusflow", f"User={user}").replace("Group=focusflow", f"Group={user}")
-        name = unit.name.replace("@.", "@8001.")
-        (units / name).write_text(text)
-        names.append(str(units / name))
+        instance = name.replace("@.", "@1." if "worker" in name else "@8001.")
+        (units / instance).write_text(text)
+        names.append(str(units / instance))
     verify = subprocess.run([analyze, "verify", "--man=no", *names], capture_output=True, text=True)
     expect(verify.returncode == 0 and not verify.stderr.strip(), f"systemd-analyze verify:\n{verify.stderr}")
     figures["systemd_units"] = [Path(n).name for n in names]
     return figures
+
+
+HARDENING = ("NoNewPrivileges", "PrivateTmp", "Protect", "Restrict", "LockPersonality", "UMask")
+
+
+def directives(unit: Path) -> dict[str, list[str]]:
+    """A unit file's settings, each with its values in order (comments and sections dropped)."""
+    found: dict[str, list[str]] = {}
+    for line in unit.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith(("#", ";", "[")):
+            key, value = line.split("=", 1)
+            found.setdefault(key.strip(), []).append(value.strip())
+    return found
+
+
+def _worker_default(option: str) -> float:
+    from focusflow.jobs.management.commands.worker import Command
+
+    return Command().create_parser("manage.py", "worker").get_default(option)
 
 
 # --- the API end to end -------------------------------------------------------------------------
@@ -691,6 +776,176 @@ def redis_outage(stack: Stack) -> dict:
         "answers_while_down": statuses,
         "failed_logins_while_down": {"401": while_down.count(401), "429": while_down.count(429)},
     }
+
+
+# --- the worker: mail, and an SMTP outage -----------------------------------------------------
+
+MAILED_TOKEN = re.compile(r"\?token=([A-Za-z0-9_-]+)")
+MAILED_CODE = re.compile(r"^[ \t]+([0-9A-Z]{4}-[0-9A-Z]{4})\r?$", re.MULTILINE)
+NEW_PASSWORD = "deploy-test-passphrase-2"
+
+
+def mail(stack: Stack, *, registrations: int = 20, resets: int = 5, outage_seconds: float = 60) -> dict:
+    """A worker (`manage.py worker`, the app servers' environment) sending to a real SMTP
+    server. Each registration's verification mail arrives, and its link verifies (commit to
+    SMTP: p50, p99). The SMTP server down for `outage_seconds`: reset requests through nginx
+    still answer 202 at once, the worker keeps their jobs and retries, and once the server is
+    back on its port each reset mail arrives exactly once, its code still good. The worker's
+    memory and database connections, and its stop on SIGTERM."""
+    from deploy.check.procs import tcp_connections
+    from deploy.check.smtp_sink import text_part
+
+    figures: dict = {"worker_ready_s": round(stack.start_worker(), 1)}
+    sink, worker = stack.smtp, stack.worker
+    rss_start = worker.rss()
+    run = uuid.uuid4().hex[:6]
+    emails = [f"mail-{run}-{n}@deploy-test.example" for n in range(registrations)]
+
+    def post(source: str, path: str, body: dict) -> Reply:
+        client = Client(stack.url, source=source)
+        try:
+            return client.post(path, body, auth=False)
+        finally:
+            client.close()
+
+    # Registrations, one after the other: from the 201 (sent after the commit) to the SMTP
+    # server's acceptance of the verification mail.
+    latencies = []
+    for n, email in enumerate(emails):
+        reply = post(f"127.0.4.{2 + n}", "/api/users/register/", {"email": email, "password": PASSWORD})
+        expect(reply.status == 201, f"register {email}: {reply.status} {reply.body[:200]!r}")
+        [message] = sink.wait_for(email, timeout=30)
+        latencies.append(sink.arrived_at(message) - (reply.started + reply.elapsed))
+        expect(
+            message["Subject"] == "Confirm your email address for FocusFlow"
+            and f"{APP_URL}/verify-email?token=" in text_part(message),
+            f"the verification mail to {email}: {message['Subject']!r}\n{text_part(message)[:500]}",
+        )
+        if n == 0:
+            token = MAILED_TOKEN.search(text_part(message)).group(1)
+            verified = post("127.0.4.200", "/api/users/email/verify/", {"token": token})
+            expect(
+                verified.status == 200 and verified.json().get("email_verified") is True,
+                f"verifying with the mailed link: {verified.status} {verified.body[:200]!r}",
+            )
+    figures.update(
+        verification_mails=len(latencies),
+        commit_to_smtp_p50_ms=round(percentile(latencies, 0.50) * 1000, 1),
+        commit_to_smtp_p99_ms=round(percentile(latencies, 0.99) * 1000, 1),
+    )
+    figures["worker_db_connections"] = tcp_connections(worker.pid, stack.proxy_port)
+
+    # The reset request as the worker's SMTP server sees it: first up (addresses without an
+    # account: no mail), then down for a full minute.
+    reset = "/api/users/password/reset/"
+    up = [
+        post(f"127.0.4.{210 + n}", reset, {"email": f"nobody-{run}-{n}@deploy-test.example"})
+        for n in range(5)
+    ]
+    expect({r.status for r in up} == {202}, f"reset requests: {[r.status for r in up]}")
+    targets = emails[:resets]
+    sink.stop()
+    down_at = time.monotonic()
+    try:
+        during = []
+        for n, email in enumerate(targets):
+            reply = post(f"127.0.4.{220 + n}", reset, {"email": email})
+            expect(reply.status == 202, f"reset {email} with SMTP down: {reply.status} {reply.body[:200]!r}")
+            during.append(reply.elapsed)
+            time.sleep(outage_seconds / 2 / len(targets))  # spread over the first half
+        time.sleep(max(0.0, down_at + outage_seconds - 2 - time.monotonic()))
+        jobs = mail_jobs()
+        waiting = [job for job in jobs if job[0] == "users.send_password_reset"]
+        expect(
+            len(waiting) == len(targets)
+            and all(status == "todo" and tries >= 1 for _, status, tries in waiting),
+            f"the reset jobs near the end of the SMTP outage (task, status, attempts): {jobs}",
+        )
+        expect(worker.running(), f"the worker exited during the SMTP outage; see {worker.log}")
+        waiting_by_queue = queue_backlog()  # docs/operations.md's alert metric
+        expect(
+            waiting_by_queue.get("mail", (0, 0))[0] == len(targets),
+            f"waiting jobs per queue, near the end of the outage: {waiting_by_queue}",
+        )
+        time.sleep(max(0.0, down_at + outage_seconds - time.monotonic()))
+    finally:
+        sink.start()  # the same port, as a mail server that comes back
+    back_at = time.monotonic()
+    figures.update(
+        smtp_down_s=round(back_at - down_at),
+        resets_while_down=len(during),
+        reset_202_p50_ms_smtp_up=round(percentile([r.elapsed for r in up], 0.5) * 1000, 1),
+        reset_202_p50_ms_smtp_down=round(percentile(during, 0.5) * 1000, 1),
+        reset_202_max_ms_smtp_down=round(max(during) * 1000, 1),
+        attempts_while_down=sorted(tries for _, _, tries in waiting),
+        oldest_waiting_mail_s=round(waiting_by_queue["mail"][1]),
+    )
+
+    deadline = back_at + 90  # the longest backoff (60 s) and room
+    after = []
+    for email in targets:
+        [_, message] = sink.wait_for(email, count=2, timeout=max(1.0, deadline - time.monotonic()))
+        after.append(sink.arrived_at(message) - back_at)
+        expect(message["Subject"] == "Reset your FocusFlow password", f"{email}: {message['Subject']!r}")
+    # Exactly once: the mail queue is empty (a job is deleted once it succeeded), and each
+    # address holds its verification and one reset mail.
+    wait_until(lambda: not mail_jobs(), timeout=10, what="the mail queue empty")
+    copies = {email: len(sink.to(email)) for email in targets}
+    expect(set(copies.values()) == {2}, f"mails per address (verification + reset): {copies}")
+    figures.update(
+        reset_mails_after_smtp_back_s=[round(a, 1) for a in sorted(after)],
+        reset_mails_per_address=1,
+    )
+
+    # The mail that waited out the outage still works: its code resets the password.
+    email = targets[0]
+    code = MAILED_CODE.search(text_part(sink.to(email)[1])).group(1)
+    body = {"email": email, "code": code, "new_password": NEW_PASSWORD}
+    confirmed = post("127.0.4.201", "/api/users/password/reset/confirm/", body)
+    expect(
+        confirmed.status == 204, f"reset with the mailed code: {confirmed.status} {confirmed.body[:200]!r}"
+    )
+    [*_, notice] = sink.wait_for(email, count=3, timeout=30)
+    expect(notice["Subject"] == "Your FocusFlow password was changed", f"{notice['Subject']!r}")
+
+    figures.update(
+        worker_rss_start_mb=round(rss_start / 2**20, 1),
+        worker_rss_end_mb=round(worker.rss() / 2**20, 1),
+    )
+    stopped_in, status = worker.stop()
+    expect(status == 0, f"the worker exited {status} on SIGTERM; see {worker.log}")
+    figures["worker_sigterm_exit_s"] = round(stopped_in, 1)
+    return figures
+
+
+def queue_backlog() -> dict[str, tuple[int, float]]:
+    """Per queue, the jobs waiting (to run, or to run again) and the age of the oldest in
+    seconds: the query docs/operations.md gives for monitoring."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT j.queue_name, count(*), extract(epoch FROM now() - min(e.at))
+              FROM procrastinate_jobs j
+              JOIN procrastinate_events e ON e.job_id = j.id AND e.type = 'deferred'
+             WHERE j.status = 'todo'
+             GROUP BY 1
+            """
+        )
+        return {queue: (count, float(age)) for queue, count, age in cursor.fetchall()}
+
+
+def mail_jobs() -> list[tuple[str, str, int]]:
+    """The mail queue's jobs not done yet: (task, status, attempts)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT task_name, status, attempts FROM procrastinate_jobs"
+            " WHERE queue_name = 'mail' AND status IN ('todo', 'doing', 'failed') ORDER BY id"
+        )
+        return cursor.fetchall()
 
 
 # --- soak ---------------------------------------------------------------------------------------

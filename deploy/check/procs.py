@@ -1,4 +1,4 @@
-"""Process helpers: gunicorn's workers and their memory, read from /proc."""
+"""Process helpers: gunicorn's workers, memory and connections, read from /proc."""
 
 import os
 from pathlib import Path
@@ -35,3 +35,31 @@ def alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+def tcp_connections(pid: int, remote_port: int) -> int:
+    """Established TCP connections of a process to `remote_port` (a database's, say)."""
+    inodes = set()
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return 0
+    for fd in fds:
+        try:
+            link = os.readlink(fd)
+        except OSError:
+            continue  # closed meanwhile
+        if link.startswith("socket:["):
+            inodes.add(link[len("socket:[") : -1])
+    count = 0
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            port = int(fields[2].rsplit(":", 1)[1], 16)
+            if fields[3] == "01" and port == remote_port and fields[9] in inodes:
+                count += 1
+    return count

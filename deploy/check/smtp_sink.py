@@ -31,6 +31,7 @@ class SmtpSink:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.messages: list[EmailMessage] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each message's acceptance, in order
         self.holding = threading.Event()  # set while a message is being held
         self.refuse: dict[str, str] = {}  # recipient: the answer to its RCPT, e.g. "550 No such user"
         self._hold_next = False
@@ -51,6 +52,10 @@ class SmtpSink:
             self._controller.stop()
             self._controller = None
 
+    @property
+    def up(self) -> bool:
+        return self._controller is not None
+
     def hold_next(self) -> None:
         self._hold_next = True
         self.holding.clear()
@@ -66,8 +71,13 @@ class SmtpSink:
             self._hold_next = False
             self.holding.set()
             await asyncio.sleep(3600)  # cancelled when the sender's connection goes
+        self.arrivals.append(time.monotonic())
         self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
         return "250 Message accepted"
+
+    def arrived_at(self, message: EmailMessage) -> float:
+        """When the server accepted `message` (time.monotonic(), this process's clock)."""
+        return self.arrivals[next(i for i, kept in enumerate(self.messages) if kept is message)]
 
     def to(self, address: str) -> list[EmailMessage]:
         return [message for message in self.messages if address in message["To"]]

@@ -1,7 +1,8 @@
 """The deploy test's production stack, on loopback and free ports, touching nothing shared:
 its own PostgreSQL database, its own Redis database number, TCP proxies in front of both
 (so the test can cut them away), gunicorn instances running
-gunicorn.conf.py, and Debian's nginx running deploy/nginx/focusflow.conf."""
+gunicorn.conf.py, Debian's nginx running deploy/nginx/focusflow.conf, and a worker
+(`manage.py worker`) sending to a real SMTP server of its own (smtp_sink.py)."""
 
 import contextlib
 import os
@@ -18,9 +19,13 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from deploy.check.procs import alive, child_pids, rss_bytes
+from deploy.check.smtp_sink import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "deploy" / "nginx" / "focusflow.conf"
+# The worker's mail settings in the deploy test (EMAIL_URL is its own SMTP server's).
+APP_URL = "https://app.deploy-test.example"
+FROM_EMAIL = "FocusFlow <no-reply@deploy-test.example>"
 
 
 def free_port() -> int:
@@ -136,6 +141,68 @@ class Instance:
             return ""
 
 
+class Worker:
+    """One `manage.py worker` (procrastinate), as focusflow-worker@.service runs it, in a
+    process group of its own."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, *, concurrency: int = 4) -> None:
+        self.env = env
+        self.concurrency = concurrency
+        self.log = workdir / "worker.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> float:
+        """Starts it and returns once it has sent its first heartbeat (seconds it took)."""
+        from django.db import connection
+
+        def newest_worker() -> int:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT coalesce(max(id), 0) FROM procrastinate_workers")
+                return cursor.fetchone()[0]
+
+        before = newest_worker()
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "worker", "--concurrency", str(self.concurrency)],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+
+        def registered() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited ({self.process.returncode}); see {self.log}")
+            return newest_worker() > before
+
+        return wait_until(registered, timeout=60, what="the worker registered")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def rss(self) -> int | None:
+        return rss_bytes(self.process.pid) if self.process else None
+
+    def stop(self, timeout: float = 40) -> tuple[float, int]:
+        """SIGTERM (its graceful shutdown, as systemd stops it), SIGKILL to the group after
+        `timeout`. Seconds it took, and its exit status."""
+        started = time.monotonic()
+        if not self.running():
+            return 0.0, self.process.returncode if self.process else 0
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with_suppressed(lambda: os.killpg(self.process.pid, signal.SIGKILL))
+            self.process.wait()
+        return time.monotonic() - started, self.process.returncode
+
+
 class Stack:
     def __init__(
         self,
@@ -164,6 +231,8 @@ class Stack:
         self.workers = workers
         self.threads = threads
         self.instances: list[Instance] = []
+        self.smtp: SmtpSink | None = None
+        self.worker: Worker | None = None
 
     # --- database and Django in this process ---------------------------------------------------
 
@@ -288,6 +357,29 @@ class Stack:
         for instance in self.instances:
             instance.stop()
 
+    # --- the worker and its mail server ------------------------------------------------------
+
+    def start_worker(self) -> float:
+        """An SMTP server on a free loopback port, and one worker on the app servers'
+        environment sending to it; seconds until the worker was registered."""
+        if self.smtp is None:
+            self.smtp = SmtpSink().start()
+        self.worker = Worker(
+            {
+                **self.instance_env(),
+                "EMAIL_URL": self.smtp.url,
+                "DEFAULT_FROM_EMAIL": FROM_EMAIL,
+                "APP_URL": APP_URL,
+            },
+            self.workdir,
+        )
+        return self.worker.start()
+
+    def smtp_up(self) -> None:
+        """The SMTP server back on its port, if a check took it down."""
+        if self.smtp is not None and not self.smtp.up:
+            self.smtp.start()
+
     # --- nginx ----------------------------------------------------------------------------------
 
     def render_site(self) -> str:
@@ -353,6 +445,10 @@ http {{
             if instance.process and instance.process.poll() is None:
                 with_suppressed(lambda i=instance: i.signal_group(signal.SIGCONT))
                 instance.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        if self.smtp is not None:
+            self.smtp.stop()
         for proxy in (self.proxy, self.redis_proxy):
             if proxy and proxy.poll() is None:
                 proxy.stdin.close()
