@@ -27,15 +27,20 @@ class QuietRateLimited(logging.Filter):
         return getattr(record, "status_code", None) != 429
 
 
-class QuietRoutineJobs(logging.Filter):
-    """The worker logs each job it defers, starts and finishes. `retry_stalled_jobs` runs every
-    10 seconds and nearly always finds nothing: its lines would be most of the journal. Its
-    warnings and errors still show, and so does every line about any other job."""
+class JobLines(logging.Filter):
+    """The worker logs each job it defers, starts and finishes, naming it with its arguments
+    (`users.send_password_reset[12](email='...', ...)`). Here a job is named without them: they
+    hold email addresses, also of people who have no account. And `retry_stalled_jobs`, which
+    runs every 10 seconds and nearly always finds nothing, logs no info lines: they would be
+    most of the journal. Warnings and errors always show."""
 
     ROUTINE = frozenset({"retry_stalled_jobs"})
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.WARNING or not record.name.startswith("procrastinate."):
-            return True
         job = getattr(record, "job", None)
-        return not (isinstance(job, dict) and job.get("task_name") in self.ROUTINE)
+        if not record.name.startswith("procrastinate.") or not isinstance(job, dict):
+            return True
+        call = job.get("call_string")
+        if isinstance(call, str) and isinstance(record.msg, str):
+            record.msg = record.msg.replace(call, call.partition("(")[0])
+        return record.levelno >= logging.WARNING or job.get("task_name") not in self.ROUTINE

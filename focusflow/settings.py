@@ -332,13 +332,13 @@ LOGGING = {
     "filters": {
         "client_mistake_as_warning": {"()": "focusflow.log.ClientMistakeAsWarning"},
         "quiet_rate_limited": {"()": "focusflow.log.QuietRateLimited"},
-        "quiet_routine_jobs": {"()": "focusflow.log.QuietRoutineJobs"},
+        "job_lines": {"()": "focusflow.log.JobLines"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["client_mistake_as_warning", "quiet_routine_jobs"],
+            "filters": ["client_mistake_as_warning", "job_lines"],
         },
     },
     "root": {"handlers": ["console"], "level": _log_level},

@@ -1,5 +1,6 @@
-"""The worker's plumbing: the retry policy, the schedule, and the housekeeping job."""
+"""The worker's plumbing: the retry policy, the schedule, the housekeeping job, its log lines."""
 
+import logging
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -11,6 +12,7 @@ from procrastinate.contrib.django import app
 
 from focusflow.jobs import housekeeping
 from focusflow.jobs.retry import Backoff
+from focusflow.log import JobLines
 from users.models import AccountLink
 from users.recovery import Purpose, link_issue
 
@@ -54,3 +56,32 @@ def test_the_housekeeping_job_runs_its_command(alice):
     link_issue(user=alice, purpose=Purpose.RESET, email=alice.email)
     housekeeping.housekeeping.func(timestamp=0, command="purge_account_links")
     assert list(AccountLink.objects.values_list("purpose", flat=True)) == [Purpose.RESET]
+
+
+def _job_record(task_name: str, level: int = logging.INFO) -> logging.LogRecord:
+    from procrastinate.jobs import Job
+
+    job = Job(
+        id=12,
+        queue="mail",
+        lock=None,
+        queueing_lock=None,
+        task_name=task_name,
+        task_kwargs={"email": "x@y.io"},
+    )
+    record = logging.LogRecord(
+        "procrastinate.worker", level, __file__, 1, f"Starting job {job.call_string}", (), None
+    )
+    record.job = job.log_context()
+    return record
+
+
+def test_job_log_lines_name_jobs_without_their_arguments():
+    record = _job_record("users.send_password_reset")
+    assert JobLines().filter(record)
+    assert record.getMessage() == "Starting job users.send_password_reset[12]"
+
+
+def test_the_stalled_job_sweep_logs_only_its_warnings():
+    assert not JobLines().filter(_job_record("retry_stalled_jobs"))
+    assert JobLines().filter(_job_record("retry_stalled_jobs", logging.WARNING))

@@ -18,8 +18,9 @@ class Command(BaseCommand):
             "--shutdown-timeout",
             type=float,
             default=30,
-            help="Seconds SIGTERM waits for jobs in hand before aborting them (default 30); "
-            "an aborted job runs again on another worker.",
+            help="Seconds SIGTERM waits for async jobs in hand (the stalled-job sweep) before "
+            "cancelling them (default 30). Jobs that are plain functions (every email) are always "
+            "let finish.",
         )
 
     def handle(self, *args, concurrency: int, shutdown_timeout: float, **options):
