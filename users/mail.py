@@ -22,14 +22,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.timezone import now
-from procrastinate.contrib.django.models import ProcrastinateJob
 
 from users.models import AccountLink, User
-from users.recovery import LIFETIMES, Purpose, link_issue, link_mint
+from users.recovery import LIFETIMES, Purpose, link_issue, link_mint, reset_superseded
 
 logger = logging.getLogger(__name__)
 
-RESET_TASK = "users.send_password_reset"  # users.jobs.send_password_reset
 
 # A "your password was changed" notice older than this is not worth sending any more.
 NOTICE_USEFUL_FOR = timedelta(days=3)
@@ -140,10 +138,10 @@ def password_reset_send(*, email: str, requested_at: datetime) -> None:
     link (voiding older ones) and mail it. The request itself only voided the older links of
     the address, so it took the same time and work whether or not an account has it.
 
-    Nothing is sent for a request that something later voided: a newer request (its job still
-    queued, or its link issued), or a password change or reset, or an email-change
+    Nothing is sent for a request that something later voided: a newer request for the address
+    (users.recovery.reset_requested), or a password change or reset, or an email-change
     confirmation (`links_voided_at`). Run twice (a worker died), it mails the link again."""
-    if requested_at + LIFETIMES[Purpose.RESET] <= now() or _newer_reset_queued(email, requested_at):
+    if requested_at + LIFETIMES[Purpose.RESET] <= now() or reset_superseded(email, requested_at):
         return
     with transaction.atomic():
         user = User.objects.filter_by_email(email).filter(is_active=True).select_for_update().first()
@@ -160,17 +158,6 @@ def password_reset_send(*, email: str, requested_at: datetime) -> None:
             user=user, purpose=Purpose.RESET, email=user.email, requested_at=requested_at
         )
     link_mail_send(link_id=link.pk)
-
-
-def _newer_reset_queued(email: str, requested_at: datetime) -> bool:
-    """Whether a later reset request for `email` waits in the queue or is being run. (Times are
-    compared as the ISO text they were queued in, always UTC with the same precision.)"""
-    return ProcrastinateJob.objects.filter(
-        task_name=RESET_TASK,
-        status__in=["todo", "doing"],
-        args__email=email,
-        args__requested_at__gt=requested_at.isoformat(),
-    ).exists()
 
 
 def password_changed_send(*, user_id: int, changed_at: datetime) -> None:

@@ -210,3 +210,16 @@ class AccountLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} for {self.email}"
+
+
+class PasswordResetRequest(models.Model):
+    """When a password reset was last asked for an address, whether or not an account has it:
+    a reset link issued for an earlier request no longer works. Every reset request writes
+    this one row (an upsert), the same statement for any address, so the request does the same
+    work with or without an account. The address is kept only as a keyed hash."""
+
+    address = models.CharField(max_length=64, primary_key=True, help_text="HMAC of the normalised email.")
+    requested_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"reset asked at {self.requested_at:%Y-%m-%d %H:%M:%S}"

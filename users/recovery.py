@@ -30,7 +30,7 @@ from django.db import connection
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.timezone import now
 
-from users.models import AccountLink, User
+from users.models import AccountLink, PasswordResetRequest, User
 
 Purpose = AccountLink.Purpose
 
@@ -160,7 +160,28 @@ def address_held(email: str, *, by_other_than: User | None = None) -> bool:
     return held.exists()
 
 
+def reset_requested(email: str, *, at: datetime) -> None:
+    """Record a reset request for `email`: one upsert, whatever the address."""
+    PasswordResetRequest.objects.bulk_create(
+        [PasswordResetRequest(address=_hash("reset-address", email), requested_at=at)],
+        update_conflicts=True,
+        unique_fields=["address"],
+        update_fields=["requested_at"],
+    )
+
+
+def reset_superseded(email: str, requested_at: datetime) -> bool:
+    """Whether a reset was asked for `email` after `requested_at`: then the earlier request's
+    link, issued or still to be, is void."""
+    return PasswordResetRequest.objects.filter(
+        address=_hash("reset-address", email), requested_at__gt=requested_at
+    ).exists()
+
+
 def links_purge(*, at: datetime | None = None) -> int:
-    """Delete expired links; returns how many went."""
-    deleted, _ = AccountLink.objects.filter(expires_at__lte=at or now()).delete()
+    """Delete expired links, and reset requests no link of which could still work; returns how
+    many links went."""
+    at = at or now()
+    deleted, _ = AccountLink.objects.filter(expires_at__lte=at).delete()
+    PasswordResetRequest.objects.filter(requested_at__lte=at - LIFETIMES[Purpose.RESET]).delete()
     return deleted
