@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 
@@ -123,7 +123,42 @@ class User(AbstractBaseUser, PermissionsMixin):
         except InvalidEmail as exc:
             raise InvalidEmail({"email": exc.error_list}) from None
 
+    def set_password(self, raw_password) -> None:
+        super().set_password(raw_password)
+        self._password_changed = not getattr(self, "_rehashing", False)
+
+    def check_password(self, raw_password) -> bool:
+        # A hash upgraded as the password is checked (a login) is the same password: it voids
+        # nothing. (It is a new hash, so it still ends the account's tokens: users.tokens.)
+        self._rehashing = True
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self._rehashing = False
+
+    def links_void(self) -> None:
+        """Void the account's outstanding reset, verification and change links and codes, those
+        of reset requests still in the queue included (`links_voided_at`; users.mail); undo links
+        stay, so the owner of an old address can still undo a change somebody else made. The
+        caller holds the account's row lock, and has numbered the profile change if
+        `pending_email` goes."""
+        AccountLink.objects.filter(user=self).exclude(purpose=AccountLink.Purpose.UNDO).delete()
+        self.pending_email, self.pending_email_until, self.links_voided_at = "", None, now()
+        self.save(update_fields=["pending_email", "pending_email_until", "links_voided_at"])
+
     def save(self, *args, **kwargs):
+        """A new password, set anywhere (the API, a reset, the admin, `changepassword`), voids
+        the account's links in the same transaction (`links_void`)."""
+        password_changed = getattr(self, "_password_changed", False) and not self._state.adding
+        self._password_changed = False
+        if not password_changed:
+            self._save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            self._save(*args, **kwargs)
+            self.links_void()
+
+    def _save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         if not self._state.adding and kwargs.get("update_fields") is None:
             # The sync counters move only by their own statements (`focusflow.sync.feed`), under the

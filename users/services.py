@@ -24,7 +24,6 @@ from users.recovery import (
     link_by_token,
     link_issue,
     link_spend,
-    links_void,
     reset_requested,
     reset_superseded,
 )
@@ -148,8 +147,7 @@ def user_change_password(*, user: User, current_password: str, new_password: str
         if user.pending_email:  # the profile changes: its pending_email goes
             user.profile_seq = sync_seq_next(user=user, profile=True)
         user.set_password(new_password)  # a new hash: earlier tokens no longer match it
-        user.save(update_fields=["password"])
-        _links_void_all(user)
+        user.save(update_fields=["password"])  # and voids the account's links (User.save)
 
 
 def user_delete(*, user: User, password: str) -> None:
@@ -175,21 +173,9 @@ def user_deactivate(*, user: User) -> User:
 
 # --- Recovery: password reset, email verification, email change ------------------------------
 
-# Links a password change or reset, or an email-change confirmation, voids; undo links stay, so
-# the owner of the old address can still undo a change somebody else made.
-_SUPERSEDED = (Purpose.RESET, Purpose.VERIFY, Purpose.CHANGE)
 # Counts a code about to be checked against the account it names; raises to refuse it.
 CodeCounter = Callable[[str], None]
 CURRENT_EMAIL = "This is already the email address of your account."
-
-
-def _links_void_all(user: User) -> None:
-    """Void the account's outstanding reset, verification and change links and codes, those
-    of reset requests still in the queue included (in the caller's transaction, which holds
-    the account's row lock and has numbered the profile change if `pending_email` goes)."""
-    links_void(user=user, purposes=_SUPERSEDED)
-    user.pending_email, user.pending_email_until, user.links_voided_at = "", None, now()
-    user.save(update_fields=["pending_email", "pending_email_until", "links_voided_at"])
 
 
 def _code_link(
@@ -254,8 +240,7 @@ def password_reset_confirm(
             raise ResetInvalid()
         user.set_password(new_password)
         user.email_verified = True
-        user.save(update_fields=["password", "email_verified"])
-        _links_void_all(user)
+        user.save(update_fields=["password", "email_verified"])  # voids the other links too
         jobs.send_password_changed.defer(user_id=user.pk, changed_at=now().isoformat())
 
 
@@ -350,7 +335,7 @@ def email_change_confirm(
         else:
             owner.email_verified = True
             owner.save(update_fields=["email_verified"])
-        _links_void_all(owner)
+        owner.links_void()
         if not taken or link.purpose == Purpose.UNDO:  # an undo ends every login, always
             token_families_revoke(user=owner, keep=keep)
     if taken:
@@ -368,7 +353,7 @@ def user_email_changed_by_admin(*, user: User) -> None:
     were about, the old address)."""
     with transaction.atomic():
         user.profile_seq = sync_seq_next(user=user, profile=True)
-        _links_void_all(user)
+        user.links_void()
 
 
 def pending_email_changes_expire(*, at=None) -> int:

@@ -635,3 +635,18 @@ def test_a_job_run_again_mails_a_new_link_and_only_the_newest_works(api_client, 
     old = api_client.post(VERIFY, {"token": mailed_token(first.body)}, format="json")
     assert old.json()["code"] == "verification_invalid"
     assert api_client.post(VERIFY, {"token": mailed_token(second.body)}, format="json").status_code == 200
+
+
+def test_a_password_set_anywhere_voids_the_links_and_a_rehash_on_login_does_not(api_client, alice, settings):
+    link = link_issue(user=alice, purpose=Purpose.RESET, email=alice.email)
+    settings.PASSWORD_HASHERS = [  # a login upgrades the MD5 hash the factory stored
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    assert login(api_client, alice.email).status_code == 200
+    assert User.objects.get(pk=alice.pk).password.startswith("pbkdf2_sha256$")  # rehashed
+    assert AccountLink.objects.filter(pk=link.pk).exists()
+    user = User.objects.get(pk=alice.pk)  # as `manage.py changepassword` and the admin do
+    user.set_password(NEW_PASSWORD)
+    user.save()
+    assert not AccountLink.objects.filter(pk=link.pk).exists()
