@@ -1,7 +1,6 @@
 """Shared fixtures: the alice/bob/charlie personas, API clients, and a real gunicorn server."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
+from deploy.check.procs import free_port
 from focusflow.testing import TEST_REDIS_URL, SchemaConformance, UserClient
 from users.tests.factories import PASSWORD, UserFactory
 
@@ -117,12 +117,6 @@ def bob_client(client_for, bob) -> APIClient:
     return client_for(bob)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server_env(django_db_setup, django_db_blocker) -> dict[str, str]:
     """Environment for a server process that shares the test database."""
@@ -143,7 +137,7 @@ def live_server_env(django_db_setup, django_db_blocker) -> dict[str, str]:
 
 class LiveServer:
     def __init__(self, env: dict[str, str], workers: int = 4) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [

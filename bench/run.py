@@ -23,7 +23,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,8 @@ from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from deploy.check.procs import free_port  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/focusflow_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/8"
@@ -78,12 +79,6 @@ def ensure_wrk() -> str:
             subprocess.run(install, env=env, capture_output=True, check=True)
         return shutil.which("wrk") or sys.exit("bench: wrk did not install")
     sys.exit("bench: wrk is needed (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def recreate_database(url: str) -> None:

@@ -241,19 +241,12 @@ class SchemaConformance:
 
 def queued_jobs(task_name: str | None = None) -> list[dict]:
     """The jobs waiting in the queue (procrastinate's table), oldest first."""
-    query = "SELECT id, task_name, args FROM procrastinate_jobs WHERE status = 'todo'"
-    params: list = []
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    jobs = ProcrastinateJob.objects.filter(status="todo").order_by("id")
     if task_name is not None:
-        query += " AND task_name = %s"
-        params.append(task_name)
-    with connection.cursor() as cursor:
-        cursor.execute(query + " ORDER BY id", params)
-        rows = cursor.fetchall()
-    # jsonb arrives as text: Django leaves JSON to its fields to decode.
-    return [
-        {"id": id_, "task_name": name, "args": json.loads(args) if isinstance(args, str) else args}
-        for id_, name, args in rows
-    ]
+        jobs = jobs.filter(task_name=task_name)
+    return list(jobs.values("id", "task_name", "args"))
 
 
 def run_queued_jobs() -> int:

@@ -194,7 +194,7 @@ class RecoveryViewSet(PublicViewSet):
         description="Send the link's `token`, or the account's `email` and the `code`, with "
         "`new_password`. Every login of the account ends, every other link and code is void, "
         "the email counts as verified, and a notice goes to it. A weak password is refused "
-        "before anything is spent. Wrong codes count under RECOVERY_THROTTLE_RATE.",
+        "before anything is spent or counted. Every code tried counts under RECOVERY_THROTTLE_RATE.",
         request=PasswordResetConfirmSerializer,
         responses={
             204: None,

@@ -1,9 +1,18 @@
-"""Process helpers: gunicorn's workers, memory and connections, read from /proc."""
+"""Process helpers: gunicorn's workers, memory and connections, read from /proc; and a free
+loopback port for a process to listen on."""
 
 import os
+import socket
 from pathlib import Path
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (the caller binds it soon after)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def child_pids(pid: int) -> set[int]:

@@ -11,20 +11,15 @@ import asyncio
 import email
 import email.policy
 import logging
-import socket
 import threading
 import time
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
+from deploy.check.procs import free_port
+
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per SMTP command
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class SmtpSink:

@@ -10,7 +10,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from deploy.check.procs import alive, child_pids, rss_bytes
+from deploy.check.procs import alive, child_pids, free_port, rss_bytes
 from deploy.check.smtp_sink import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,12 +25,6 @@ SITE = ROOT / "deploy" / "nginx" / "focusflow.conf"
 # The worker's mail settings in the deploy test (EMAIL_URL is its own SMTP server's).
 APP_URL = "https://app.deploy-test.example"
 FROM_EMAIL = "FocusFlow <no-reply@deploy-test.example>"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http_status(url: str, timeout: float = 5) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from deploy.check.smtp_sink import free_port
+from deploy.check.procs import free_port
 from focusflow.testing import mailed_code, mailed_token
 from users.tests.factories import UserFactory
 
