@@ -22,6 +22,7 @@ however far the horizon is above the numbers of its first pages.
 Apps register what they sync (`register_sync_kind` in AppConfig.ready()), as with the export.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -172,11 +173,12 @@ class Change:
     kind: str
     object_id: int
     seq: int
-    obj: Model | None  # None: deleted
+    deleted: bool
+    data: dict | None  # the object as its endpoint shows it; None when deleted
 
-    @property
-    def deleted(self) -> bool:
-        return self.obj is None
+    def entry(self) -> dict:
+        """The change as `GET /api/sync/` and the events stream show it."""
+        return {"type": self.kind, "id": self.object_id, "deleted": self.deleted, "data": self.data}
 
 
 @dataclass(frozen=True)
@@ -224,13 +226,27 @@ def sync_position(*, user) -> tuple[int, int]:
     return row
 
 
-def sync_page(*, user, after: int, limit: int, latest: int) -> SyncPage:
-    """The changes above `after`: at most `limit`, oldest first. `latest` is the account's
-    change number read before (`sync_position`): when it is `after`, nothing changed and the
-    page costs no further query. Otherwise one statement lists the page (its snapshot decides
-    the cursor) and one query per kind fetches the objects. An object deleted between the two
-    is left out: its tombstone was committed after that snapshot, so it has a higher number
-    than anything on this page and comes on a later one."""
+@contextmanager
+def _one_snapshot():
+    """Every statement inside reads the database as of one moment (REPEATABLE READ, read
+    only): an object changed between the page's list and the reading of the objects would
+    otherwise show its newer state at its older place, and again later. Inside a caller's
+    transaction (a test's), that transaction decides."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def sync_page(*, user, after: int, limit: int, latest: int, now: datetime) -> SyncPage:
+    """The changes above `after`: at most `limit`, oldest first, each with its entry as the
+    feed shows it. `latest` is the account's change number read before (`sync_position`):
+    when it is `after`, nothing changed and the page costs no further query. Otherwise one
+    statement lists the page, one query per kind fetches the objects, and they are shown, all
+    in one snapshot: each change appears once, at its place in commit order."""
     if latest <= after:
         return SyncPage(changes=[], seq=after, has_more=False)
     kinds = sync_kinds()
@@ -238,20 +254,36 @@ def sync_page(*, user, after: int, limit: int, latest: int) -> SyncPage:
     for kind in kinds:
         params += [kind.name, user.pk, after, limit + 1]
     params += [user.pk, after, limit + 1, limit + 1]
-    with connection.cursor() as cursor:
-        cursor.execute(_changes_sql(kinds), params)
-        rows = cursor.fetchall()
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    found: dict[tuple[str, int], Model] = {}
-    for kind in kinds:
-        ids = [object_id for name, object_id, _, deleted in rows if name == kind.name and not deleted]
-        if ids:
-            found.update(((kind.name, obj.pk), obj) for obj in _objects(kind, user=user, ids=ids))
+    with _one_snapshot():
+        with connection.cursor() as cursor:
+            cursor.execute(_changes_sql(kinds), params)
+            rows = cursor.fetchall()
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        found: dict[tuple[str, int], Model] = {}
+        for kind in kinds:
+            ids = [object_id for name, object_id, _, deleted in rows if name == kind.name and not deleted]
+            if ids:
+                found.update(((kind.name, obj.pk), obj) for obj in _objects(kind, user=user, ids=ids))
+        shown = _shown(found, now=now)
     changes = []
     for name, object_id, seq, deleted in rows:
-        obj = None if deleted else found.get((name, object_id))
-        if obj is None and not deleted:
-            continue
-        changes.append(Change(kind=name, object_id=object_id, seq=seq, obj=obj))
+        key = (name, object_id)
+        if not deleted and key not in found:
+            continue  # cannot happen in one snapshot; a caller's READ COMMITTED transaction may
+        changes.append(
+            Change(kind=name, object_id=object_id, seq=seq, deleted=bool(deleted), data=shown.get(key))
+        )
     return SyncPage(changes=changes, seq=rows[-1][2] if rows else after, has_more=has_more)
+
+
+def _shown(found: dict[tuple[str, int], Model], *, now: datetime) -> dict[tuple[str, int], dict]:
+    """Each kind's objects serialized together (its serializer's fields are built once), with
+    one clock for every running duration on the page."""
+    shown = {}
+    for kind in sync_kinds():
+        objects = [obj for (name, _), obj in found.items() if name == kind.name]
+        if objects:
+            data = kind.serializer(objects, many=True, context={"now": now}).data
+            shown.update(((kind.name, obj.pk), item) for obj, item in zip(objects, data, strict=True))
+    return shown

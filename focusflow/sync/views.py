@@ -12,7 +12,6 @@ from focusflow.sync.feed import (
     SyncCursorExpired,
     cursor_decode,
     cursor_encode,
-    sync_kinds,
     sync_page,
     sync_position,
 )
@@ -48,21 +47,11 @@ class SyncViewSet(APIViewSet):
         else:  # a new chain: every deletion up to `latest` was of objects this device never gets
             cursor = SyncCursor(seq=-1, chain_start=latest)
         page = sync_page(
-            user=request.user, after=cursor.seq, limit=query.validated_data["limit"], latest=latest
+            user=request.user, after=cursor.seq, limit=query.validated_data["limit"], latest=latest, now=now
         )
-        shown = _show_by_kind(page.changes, now=now)
-        changes = [
-            {
-                "type": c.kind,
-                "id": c.object_id,
-                "deleted": c.deleted,
-                "data": shown.get((c.kind, c.object_id)),
-            }
-            for c in page.changes
-        ]
         return Response(
             {
-                "changes": changes,
+                "changes": [change.entry() for change in page.changes],
                 "cursor": cursor_encode(
                     user=request.user, cursor=SyncCursor(seq=max(page.seq, 0), chain_start=cursor.chain_start)
                 ),
@@ -70,15 +59,3 @@ class SyncViewSet(APIViewSet):
                 "server_now": serializers.DateTimeField().to_representation(now),
             }
         )
-
-
-def _show_by_kind(changes, *, now) -> dict:
-    """Each kind's objects serialized together (its serializer's fields are built once), with
-    one clock for every running duration on the page."""
-    shown = {}
-    for kind in sync_kinds():
-        objects = [change.obj for change in changes if change.kind == kind.name and not change.deleted]
-        if objects:
-            data = kind.serializer(objects, many=True, context={"now": now}).data
-            shown.update(((kind.name, obj.pk), item) for obj, item in zip(objects, data, strict=True))
-    return shown

@@ -344,3 +344,48 @@ def test_a_cursor_ahead_of_the_account_is_a_410(alice_client, alice):
     type(alice).objects.filter(pk=alice.pk).update(sync_seq=0, profile_seq=0)  # the restore
     response = alice_client.get(SYNC, {"cursor": ahead})
     assert (response.status_code, response.json()["code"]) == (410, "sync_cursor_expired")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_object_changed_while_its_page_is_read_shows_its_listed_state(alice, monkeypatch):
+    """The page's list and its objects come from one snapshot: a session another device edits
+    between the two is shown as it was when listed, and its edit comes later, once."""
+    import threading
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from focus_sessions.services import focus_session_log, focus_session_update
+    from focusflow.sync import feed
+
+    session, _ = focus_session_log(
+        user=alice,
+        start_time=timezone.now() - timedelta(hours=2),
+        end_time=timezone.now() - timedelta(hours=1),
+        label="listed",
+    )
+    listed_seq = FocusSession.objects.get(pk=session.pk).sync_seq
+    objects = feed._objects
+
+    def objects_after_another_device_edits(kind, *, user, ids):
+        if kind.name == "session":
+
+            def edit():
+                focus_session_update(user=alice, session_id=session.pk, label="edited")
+                connection.close()
+
+            other = threading.Thread(target=edit)
+            other.start()
+            other.join()
+        return objects(kind, user=user, ids=ids)
+
+    monkeypatch.setattr(feed, "_objects", objects_after_another_device_edits)
+    latest, _ = feed.sync_position(user=alice)
+    page = feed.sync_page(user=alice, after=0, limit=100, latest=latest, now=timezone.now())
+    monkeypatch.setattr(feed, "_objects", objects)
+
+    shown = [change for change in page.changes if change.kind == "session"]
+    assert [(change.seq, change.data["label"]) for change in shown] == [(listed_seq, "listed")]
+    latest, _ = feed.sync_position(user=alice)
+    later = feed.sync_page(user=alice, after=page.seq, limit=100, latest=latest, now=timezone.now())
+    assert [(change.kind, change.data["label"]) for change in later.changes] == [("session", "edited")]
