@@ -28,7 +28,10 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 # Local run: debug on; without DATABASE_URL, manage.py starts the embedded PostgreSQL in .pgdata/
-# (focusflow/db/embedded.py), which stops when this recipe ends, Ctrl-C included. The worker runs
+# (focusflow/db/embedded.py), which stops when this recipe ends, Ctrl-C included. `manage.py serve`
+# is uvicorn: one process serves the API, the admin, the docs and the live streams of
+# /api/events/ (without REDIS_URL the pokes stay in that process), and reloads on code changes.
+# The worker runs
 # beside the server and prints every email (links and codes) to this console (EMAIL_URL
 # defaults to console:). The trap runs in the recipe's shell: it stops the worker, waits for it,
 # then the database; it does nothing more when DATABASE_URL is set or the server is already down.
@@ -41,7 +44,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py load_quotes fixtures/quotes.json && \
 	{ $(BIN)/python manage.py worker --concurrency 2 & worker=$$!; } && \
-	$(BIN)/python manage.py runserver $(RUN_ADDRESS)
+	$(BIN)/python manage.py serve $(RUN_ADDRESS)
 
 # Stops the embedded PostgreSQL that a `python manage.py ...` by hand left running.
 db-stop:
@@ -70,11 +73,13 @@ deploy-test: $(VENV)/.installed-dev
 # wrk against the hot endpoints and the floor of the stack (bench/run.py); writes the table to
 # docs/performance.md. Its own database (BENCH_DATABASE_URL) and Redis database (BENCH_REDIS_URL).
 # Then each speed trick the code keeps against its plain way (bench/tricks.py), and the reset
-# request and the worker's mail latency (bench/mail.py).
+# request and the worker's mail latency (bench/mail.py), and one change's fan-out to an account's
+# open event streams (bench/events.py).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/tricks.py
 	$(BIN)/python bench/mail.py
+	$(BIN)/python bench/events.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

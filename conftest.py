@@ -1,6 +1,7 @@
 """Shared fixtures: the alice/bob/charlie personas, API clients, and a real gunicorn server."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from playwright.sync_api import sync_playwright
 from rest_framework.test import APIClient
 
 from deploy.check.procs import free_port
@@ -136,13 +138,28 @@ def live_server_env(django_db_setup, django_db_blocker) -> dict[str, str]:
 
 
 class LiveServer:
-    def __init__(self, env: dict[str, str], workers: int = 4) -> None:
+    """gunicorn (the web process) on a free port, or, with `events=True`, uvicorn (an events
+    process) as the operations guide runs it."""
+
+    def __init__(self, env: dict[str, str], workers: int = 4, *, events: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
+        if events:
+            command = [
+                "uvicorn",
+                "focusflow.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "2",
+            ]
+        else:
+            command = [
                 "gunicorn",
                 "focusflow.wsgi",
                 "--bind",
@@ -154,10 +171,8 @@ class LiveServer:
                 # gunicorn 27 opens a control socket at one default path shared by every
                 # instance; several test servers (and other checkouts) would fight over it.
                 "--no-control-socket",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-        )
+            ]
+        self.process = subprocess.Popen([sys.executable, "-m", *command], cwd=BASE_DIR, env=env)
         try:
             self._wait_until_healthy(timeout=30)
         except BaseException:
@@ -168,14 +183,14 @@ class LiveServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+                raise RuntimeError(f"the server exited with {self.process.returncode}")
             try:
                 if requests.get(f"{self.url}/api/health/", timeout=5).status_code == 200:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not answer within {timeout} s")
+        raise RuntimeError(f"the server did not answer within {timeout} s")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -187,11 +202,12 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def start_live_server(live_server_env):
-    """`start_live_server(**env)`: gunicorn with 4 workers on the test database."""
+    """`start_live_server(**env)`: gunicorn with 4 workers on the test database;
+    `start_live_server(events=True)`: uvicorn."""
     servers: list[LiveServer] = []
 
-    def start(workers: int = 4, **env: str) -> LiveServer:
-        server = LiveServer({**live_server_env, **env}, workers=workers)
+    def start(workers: int = 4, *, events: bool = False, **env: str) -> LiveServer:
+        server = LiveServer({**live_server_env, **env}, workers=workers, events=events)
         servers.append(server)
         return server
 
@@ -246,6 +262,29 @@ def start_worker(live_server_env, transactional_db):
     yield start
     for worker in workers:
         worker.stop()
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by Playwright, for one test module."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)")
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
+    # still plain synchronous code, which Django would otherwise refuse.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+            )
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.handlers.asgi import ASGIRequest
 from gunicorn.http.errors import ParseException
 from rest_framework.exceptions import ParseError
 
@@ -18,10 +19,11 @@ class ChunkedBodyMiddleware:
 
     Django's WSGI request trusts Content-Length and treats a body without one as empty, so a
     client that streams its JSON (`Transfer-Encoding: chunked`) would have its fields ignored.
-    When the server has de-chunked the stream (gunicorn sets `wsgi.input_terminated`), read it,
-    with the same size limit as any body; otherwise answer 411 so the client resends it with a
-    length. A chunked body that cannot be read (a malformed chunk, or cut short: gunicorn's
-    parse errors, NoMoreData, a reset) is the client's mistake, a 400, not a 500.
+    When the server has de-chunked the stream (gunicorn sets `wsgi.input_terminated`; an ASGI
+    server always does), read it, with the same size limit as any body; otherwise answer 411 so
+    the client resends it with a length. A chunked body that cannot be read (a malformed chunk,
+    or cut short: gunicorn's parse errors, NoMoreData, a reset) is the client's mistake, a 400,
+    not a 500.
     """
 
     def __init__(self, get_response):
@@ -30,11 +32,15 @@ class ChunkedBodyMiddleware:
     def __call__(self, request):
         chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
         if chunked and not request.META.get("CONTENT_LENGTH"):
-            if not request.META.get("wsgi.input_terminated"):
+            if isinstance(request, ASGIRequest):
+                source = request._stream  # the ASGI server has de-chunked it already
+            elif request.META.get("wsgi.input_terminated"):
+                source = request.META["wsgi.input"]
+            else:
                 return error_response(LengthRequired())
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             try:
-                body = request.META["wsgi.input"].read(limit + 1)
+                body = source.read(limit + 1)
             except (ParseException, OSError):
                 return error_response(ParseError(), detail="The chunked body is malformed or incomplete.")
             if len(body) > limit:

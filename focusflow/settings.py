@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "focusflow",
     "focusflow.jobs",
     "focusflow.sync",
+    "focusflow.events",
     "focusflow.idempotency",
     "focusflow.throttling",
     "users",
@@ -138,6 +139,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (throttle counters, daily quote) -------------------------------------------------
 
 _redis_url = env_str("REDIS_URL")
+REDIS_URL = _redis_url or None  # also the live-update pokes between processes (focusflow.sync.pokes)
 if _redis_url:
     CACHES = {
         "default": {
@@ -225,6 +227,12 @@ REST_FRAMEWORK = {
 }
 
 MAX_PAGE_SIZE = 100
+
+# Live updates (focusflow.events): a comment line on every open stream at least this often,
+# when each stream also looks at the database for changes a lost poke did not announce.
+EVENTS_HEARTBEAT_SECONDS = env_int("EVENTS_HEARTBEAT_SECONDS", 15, minimum=1, maximum=15)
+EVENTS_MAX_STREAMS_PER_USER = 50
+EVENTS_TICKET_SECONDS = 60
 
 # How long deletions stay in the sync feed; a sync cursor older than this answers 410.
 SYNC_TOMBSTONE_RETENTION = timedelta(days=env_int("SYNC_TOMBSTONE_DAYS", 30, minimum=30, maximum=3650))

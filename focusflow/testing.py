@@ -7,8 +7,10 @@ import base64
 import html
 import json
 import os
+import queue
 import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -277,3 +279,70 @@ def mailed_token(text: str) -> str:
 def mailed_code(text: str) -> str:
     """The code (`XXXX-XXXX`) in an email's plain-text part."""
     return _MAILED_CODE.search(text).group(1)
+
+
+class EventStream:
+    """A client of `GET /api/events/`, as a native app holds one: a thread reads the stream and
+    queues its events as they arrive, each `{"event", "id", "data", "at"}` (`data` parsed; `at`:
+    time.monotonic() on arrival), comment lines as `{"comment", "at"}`."""
+
+    def __init__(self, url: str, *, headers: dict | None = None, params: dict | None = None) -> None:
+        self.response = requests.get(url, headers=headers, params=params, stream=True, timeout=(5, 120))
+        self.status_code = self.response.status_code
+        self._queue: queue.Queue = queue.Queue()
+        self.ended = threading.Event()
+        if self.status_code == 200:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        fields: dict = {}
+        try:
+            for raw in self.response.iter_lines(chunk_size=None):
+                line = raw.decode()
+                if line.startswith(":"):
+                    self._queue.put({"comment": line[1:].strip(), "at": time.monotonic()})
+                elif line:
+                    name, _, value = line.partition(":")
+                    fields[name] = value[1:] if value.startswith(" ") else value
+                elif fields:
+                    self._queue.put(
+                        {
+                            "event": fields.get("event", "message"),
+                            "id": fields.get("id"),
+                            "data": json.loads(fields.get("data", "null")),
+                            "at": time.monotonic(),
+                        }
+                    )
+                    fields = {}
+        except (requests.RequestException, OSError, AttributeError):
+            pass  # closed by close(), or by the server
+        finally:
+            self.ended.set()
+
+    def next(self, *, timeout: float = 5, comments: bool = False) -> dict:
+        """The next event (and, with `comments`, comment line); fails after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                item = self._queue.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                raise AssertionError(f"no event within {timeout} s") from None
+            if comments or "event" in item:
+                return item
+
+    def until(self, name: str, *, timeout: float = 5) -> list[dict]:
+        """The events up to and including the next `name` event."""
+        seen = []
+        while not seen or seen[-1]["event"] != name:
+            seen.append(self.next(timeout=timeout))
+        return seen
+
+    def nothing_for(self, seconds: float) -> None:
+        try:
+            item = self.next(timeout=seconds)
+        except AssertionError:
+            return
+        raise AssertionError(f"unexpected event: {item}")
+
+    def close(self) -> None:
+        self.response.close()

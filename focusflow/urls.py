@@ -3,10 +3,12 @@ from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from focusflow.api import views
+from focusflow.events.views import EventsViewSet
 from focusflow.sync.views import SyncViewSet
 
 router = SimpleRouter()
 router.register("sync", SyncViewSet, basename="sync")
+router.register("events", EventsViewSet, basename="events")
 
 urlpatterns = [
     path("api/users/", include("users.urls")),

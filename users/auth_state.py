@@ -33,6 +33,7 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
+from focusflow.sync.pokes import poke_account
 from users.models import RevokedTokenFamily, User
 from users.tokens import TokenHolder, password_version, token_holder
 
@@ -169,7 +170,9 @@ def _store(user_id: int, state: dict) -> None:
 
 def account_changed(user_id: int) -> None:
     """What authentication reads of this account changed: once the change commits (at once
-    outside a transaction), every cached state of it stops counting, on every app server."""
+    outside a transaction), every cached state of it stops counting, on every app server, and
+    its live streams check their credential again."""
+    poke_account(user_id=user_id)
     if not _shared():
         return
     _, gen_key = _keys(user_id)

@@ -69,6 +69,11 @@ def main() -> int:
             lambda: checks.mail(stack),
         ),
         (
+            "events",
+            "live updates: 1,000 idle streams through nginx, a Redis restart under them",
+            lambda: checks.events(stack),
+        ),
+        (
             "soak",
             f"soak: {args.soak_seconds:.0f} s of mixed traffic, 32 connections",
             lambda: soak(stack, args),
@@ -91,11 +96,14 @@ def main() -> int:
         stack.prepare()
         stack.start_proxy()
         stack.start_instances()
+        stack.start_events()
         stack.start_nginx()
         print(
             f"deploy-test: nginx {stack.url} -> gunicorn "
             + ", ".join(f"{i.name} :{i.port}" for i in stack.instances)
             + f" ({stack.workers} workers x {stack.threads} threads)"
+            + ", /api/events/ -> uvicorn "
+            + ", ".join(f"{e.name} :{e.port}" for e in stack.events)
             + f" -> PostgreSQL (via proxy :{stack.proxy_port})"
             + f" + Redis {stack.redis_url} (via proxy :{stack.redis_proxy_port})"
             + f" ({time.monotonic() - began:.0f} s)",

@@ -59,9 +59,9 @@ def deploy_files(stack: Stack, workdir: Path) -> dict:
     """The environment template reads the same in systemd and in the shell (the install
     procedure sources it), and, filled in, passes `manage.py check --deploy` with HTTPS on and
     `manage.py procrastinate healthchecks`. The units are the app server's and the worker's
-    (no housekeeping timer: the worker runs that schedule); the worker's stops gracefully
-    before systemd kills it, restarts, and is hardened as the app server's; both pass
-    `systemd-analyze verify` (pointed at this checkout)."""
+    (no housekeeping timer: the worker runs that schedule) and the events processes'; the
+    worker's and the events' stop gracefully before systemd kills them, restart, and are
+    hardened as the app server's; all pass `systemd-analyze verify` (pointed at this checkout)."""
     import json
     import os
     import shutil
@@ -123,11 +123,12 @@ def deploy_files(stack: Stack, workdir: Path) -> dict:
     unit_dir = ROOT / "deploy" / "systemd"
     shipped = sorted(unit.name for unit in unit_dir.iterdir())
     expect(
-        shipped == ["focusflow-worker@.service", "focusflow@.service"],
-        f"deploy/systemd: expected the app server's and the worker's units only, found {shipped}",
+        shipped == ["focusflow-events@.service", "focusflow-worker@.service", "focusflow@.service"],
+        f"deploy/systemd: expected the app server's, the events' and the worker's units, found {shipped}",
     )
-    app_unit, worker_unit = (
-        directives(unit_dir / name) for name in ("focusflow@.service", "focusflow-worker@.service")
+    app_unit, worker_unit, events_unit = (
+        directives(unit_dir / name)
+        for name in ("focusflow@.service", "focusflow-worker@.service", "focusflow-events@.service")
     )
     exec_start = worker_unit.get("ExecStart", [""])[-1]
     expect(
@@ -151,6 +152,25 @@ def deploy_files(stack: Stack, workdir: Path) -> dict:
         f"SIGTERM, {shutdown_timeout:.0f} s graceful, SIGKILL at {stop_timeout:.0f} s; Restart=always; "
         f"{len(hardening)} hardening settings as focusflow@"
     )
+    exec_start = events_unit.get("ExecStart", [""])[-1]
+    expect(
+        "uvicorn focusflow.asgi:application" in exec_start and "--port %i" in exec_start,
+        f"the events unit does not run uvicorn focusflow.asgi:application on its port: {exec_start!r}",
+    )
+    grace = re.search(r"--timeout-graceful-shutdown[ =](\d+)", exec_start)
+    stop_timeout = float(events_unit.get("TimeoutStopSec", ["90"])[-1])
+    expect(
+        grace is not None and stop_timeout > float(grace.group(1)),
+        f"the events unit: streams must be cut ({exec_start!r}) before the kill at {stop_timeout:.0f} s",
+    )
+    for key in ("User", "Group", "WorkingDirectory", "EnvironmentFile", "Restart", "LimitNOFILE"):
+        expect(events_unit.get(key) == app_unit.get(key), f"the events unit's {key} differs from the app's")
+    missing = {k: v for k, v in hardening.items() if events_unit.get(k) != v}
+    expect(not missing, f"the events unit lacks the app server's hardening: {missing}")
+    figures["events_unit"] = (
+        f"uvicorn, streams cut after {grace.group(1)} s, SIGKILL at {stop_timeout:.0f} s; "
+        f"{len(hardening)} hardening settings as focusflow@"
+    )
 
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
@@ -166,7 +186,9 @@ def deploy_files(stack: Stack, workdir: Path) -> dict:
             "/etc/focusflow/focusflow.env", str(env_file)
         )
         text = text.replace("User=focusflow", f"User={user}").replace("Group=focusflow", f"Group={user}")
-        instance = name.replace("@.", "@1." if "worker" in name else "@8001.")
+        instance = name.replace(
+            "@.", "@1." if "worker" in name else "@8101." if "events" in name else "@8001."
+        )
         (units / instance).write_text(text)
         names.append(str(units / instance))
     verify = subprocess.run([analyze, "verify", "--man=no", *names], capture_output=True, text=True)
@@ -1085,3 +1107,153 @@ def backup_restore(stack: Stack, workdir: Path) -> dict:
         "dump_s": round(dumped - started, 1),
         "restore_s": round(restored - dumped, 1),
     }
+
+
+# --- live updates: a thousand idle streams ----------------------------------------------------
+
+
+def events(stack: Stack, *, users: int = 40, per_user: int = 25, changes: int = 100) -> dict:
+    """`users` x `per_user` idle streams of `GET /api/events/` through nginx, spread over the two
+    events processes (a few opened with tickets, as browsers do): the API answers as before
+    while they are open; each change reaches every stream of its account (request sent to
+    event received, p50/p99, under the contract's second); every stream gets its heartbeats;
+    memory per stream; nginx logs no ticket. Then Redis cut away and back (a restart): a
+    change made meanwhile, whose poke was lost, still reaches its streams, and every stream
+    stays open."""
+    import asyncio
+
+    from django.conf import settings
+
+    from users.models import User
+    from users.tokens import refresh_token_for
+
+    emails = [email for email, _ in create_accounts("events", users)]
+    tokens = [str(refresh_token_for(user).access_token) for user in User.objects.filter(email__in=emails)]
+    return asyncio.run(_events(stack, tokens, per_user, changes, settings.EVENTS_HEARTBEAT_SECONDS))
+
+
+async def _events(stack: Stack, tokens: list[str], per_user: int, changes: int, heartbeat: int) -> dict:
+    import asyncio
+    import random
+
+    from deploy.check.sse import SseStream
+
+    host, port = "127.0.0.1", stack.nginx_port
+    clients = [Client(stack.url) for _ in tokens]
+    for client, token in zip(clients, tokens, strict=True):
+        client.token = token
+
+    def api_latencies(count: int = 200) -> list[float]:
+        replies = [clients[n % len(clients)].get("/api/users/me/") for n in range(count)]
+        expect(
+            {r.status for r in replies} == {200}, f"GET /api/users/me/: {sorted({r.status for r in replies})}"
+        )
+        return [r.elapsed for r in replies]
+
+    async def open_one(index: int, user: int) -> SseStream:
+        if index < 10:  # a browser: a ticket
+            reply = await asyncio.to_thread(clients[user].post, "/api/events/ticket/", {})
+            expect(reply.status == 201, f"POST /api/events/ticket/: {reply.status} {reply.body[:200]!r}")
+            return await SseStream.open(host, port, f"/api/events/?ticket={reply.json()['ticket']}")
+        return await SseStream.open(host, port, "/api/events/", {"Authorization": f"Bearer {tokens[user]}"})
+
+    figures: dict = {}
+    before = api_latencies()
+    rss_before = sum(e.rss() for e in stack.events)
+    streams: dict[int, list[SseStream]] = {user: [] for user in range(len(tokens))}
+    opened = time.monotonic()
+    try:
+        for batch in range(per_user):
+            opening = [open_one(batch * len(tokens) + user, user) for user in range(len(tokens))]
+            for user, stream in enumerate(await asyncio.gather(*opening)):
+                streams[user].append(stream)
+        every = [stream for group in streams.values() for stream in group]
+        await asyncio.gather(*(s.wait_for(lambda item: item[1] == "ready", timeout=30) for s in every))
+        figures["streams"] = len(every)
+        figures["open_all_s"] = round(time.monotonic() - opened, 1)
+        await asyncio.sleep(2)  # settled
+        rss_after = sum(e.rss() for e in stack.events)
+        figures["memory_per_stream_kb"] = round((rss_after - rss_before) / len(every) / 1024, 1)
+        figures["events_rss_mb"] = {e.name: round(e.rss() / 2**20, 1) for e in stack.events}
+
+        during = await asyncio.to_thread(api_latencies)
+        figures["api_me_ms"] = {
+            "without_streams": {"p50": _ms(percentile(before, 0.5)), "p99": _ms(percentile(before, 0.99))},
+            "with_streams": {"p50": _ms(percentile(during, 0.5)), "p99": _ms(percentile(during, 0.99))},
+        }
+
+        latencies = []
+        for n in range(changes):
+            user = random.randrange(len(tokens))
+            reply = await asyncio.to_thread(
+                clients[user].post, "/api/journals/create/", {"content": f"live {n}"}
+            )
+            expect(reply.status == 201, f"journal: {reply.status}")
+            journal = reply.json()["id"]
+
+            def is_it(item, journal=journal):
+                return item[1] == "change" and item[3]["type"] == "journal" and item[3]["id"] == journal
+
+            arrivals = await asyncio.gather(*(s.wait_for(is_it, timeout=5) for s in streams[user]))
+            latencies += [arrival[0] - reply.started for arrival in arrivals]
+        figures["deliveries"] = len(latencies)
+        figures["delivery_ms"] = {
+            "p50": _ms(percentile(latencies, 0.5)),
+            "p99": _ms(percentile(latencies, 0.99)),
+        }
+        expect(
+            percentile(latencies, 0.99) < 1.0, f"delivery p99 {percentile(latencies, 0.99):.3f} s (over 1 s)"
+        )
+
+        await asyncio.sleep(max(0.0, heartbeat + 1 - (time.monotonic() - opened)))
+        quiet = [s for s in every if not any(item[1] is None for item in s.received)]
+        expect(not quiet, f"{len(quiet)} streams got no heartbeat in {heartbeat + 1} s")
+
+        # Redis restarted under the open streams: the poke of a change made meanwhile is lost.
+        user = random.randrange(len(tokens))
+        stack.redis("refuse")
+        try:
+            await asyncio.sleep(1)
+            reply = await asyncio.to_thread(
+                clients[user].post, "/api/journals/create/", {"content": "no Redis"}
+            )
+            expect(reply.status == 201, f"journal while Redis is down: {reply.status}")
+            await asyncio.sleep(2)
+        finally:
+            stack.redis("up")
+        back = time.monotonic()
+        journal = reply.json()["id"]
+        arrivals = await asyncio.gather(
+            *(
+                s.wait_for(
+                    lambda item: item[1] == "change" and item[3]["id"] == journal, timeout=heartbeat + 5
+                )
+                for s in streams[user]
+            )
+        )
+        figures["after_redis_restart_s"] = round(max(a[0] for a in arrivals) - back, 1)
+        closed = [s for s in every if s.closed.is_set()]
+        expect(not closed, f"{len(closed)} streams closed across the Redis restart")
+        reply = await asyncio.to_thread(
+            clients[user].post, "/api/journals/create/", {"content": "Redis back"}
+        )
+        journal = reply.json()["id"]
+        arrivals = await asyncio.gather(
+            *(
+                s.wait_for(lambda item: item[1] == "change" and item[3]["id"] == journal, timeout=5)
+                for s in streams[user]
+            )
+        )
+        figures["delivery_after_restart_ms"] = _ms(max(a[0] for a in arrivals) - reply.started)
+    finally:
+        await asyncio.gather(*(s.close() for group in streams.values() for s in group))
+        for client in clients:
+            client.close()
+    log = (stack.workdir / "nginx.access.log").read_text(errors="replace")
+    expect("ticket=" not in log, "nginx logged a ticket")
+    expect("GET /api/events/ HTTP" in log, "nginx did not log the streams")
+    return figures
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)

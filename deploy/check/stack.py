@@ -22,6 +22,7 @@ from deploy.check.smtp_sink import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "deploy" / "nginx" / "focusflow.conf"
+EVENTS_UNIT = ROOT / "deploy" / "systemd" / "focusflow-events@.service"
 # The worker's mail settings in the deploy test (EMAIL_URL is its own SMTP server's).
 APP_URL = "https://app.deploy-test.example"
 FROM_EMAIL = "FocusFlow <no-reply@deploy-test.example>"
@@ -196,6 +197,54 @@ class Worker:
         return time.monotonic() - started, self.process.returncode
 
 
+class EventsInstance:
+    """One events process: uvicorn exactly as deploy/systemd/focusflow-events@.service runs it."""
+
+    def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        exec_start = next(
+            line.split("=", 1)[1]
+            for line in EVENTS_UNIT.read_text().splitlines()
+            if line.startswith("ExecStart=")
+        )
+        program, *arguments = exec_start.replace("%i", str(self.port)).split()
+        if not program.endswith("/uvicorn"):
+            raise RuntimeError(f"{EVENTS_UNIT.name}: ExecStart is not uvicorn: {exec_start}")
+        return [sys.executable, "-m", "uvicorn", *arguments]
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
+            )
+        wait_until(self.healthy, timeout=60, what=f"uvicorn {self.name} answering")
+
+    def healthy(self) -> bool:
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError(f"uvicorn {self.name} exited; see {self.log}")
+        return http_status(f"{self.url}/api/health/") == 200
+
+    def rss(self) -> int:
+        return rss_bytes(self.process.pid) or 0
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
 class Stack:
     def __init__(
         self,
@@ -224,6 +273,7 @@ class Stack:
         self.workers = workers
         self.threads = threads
         self.instances: list[Instance] = []
+        self.events: list[EventsInstance] = []
         self.smtp: SmtpSink | None = None
         self.worker: Worker | None = None
 
@@ -350,6 +400,15 @@ class Stack:
         for instance in self.instances:
             instance.stop()
 
+    def start_events(self) -> None:
+        """Two events processes (uvicorn) on the app servers' environment."""
+        env = self.instance_env()
+        self.events = [
+            EventsInstance(f"events{i + 1}", env, self.workdir / f"events{i + 1}.log") for i in range(2)
+        ]
+        for instance in self.events:
+            instance.start()
+
     # --- the worker and its mail server ------------------------------------------------------
 
     def start_worker(self) -> float:
@@ -378,23 +437,27 @@ class Stack:
     def render_site(self) -> str:
         """The shipped site, with only its addresses and paths pointed at this stack."""
         site = SITE.read_text()
-        servers = re.findall(r"^ *server 127\.0\.0\.1:\d+ (.*);$", site, flags=re.M)
-        if len(servers) < 2:
-            raise RuntimeError("deploy/nginx/focusflow.conf: upstream servers not found")
-        ours = "\n".join(f"    server 127.0.0.1:{i.port} {servers[0]};" for i in self.instances)
-        site = re.sub(r"(^ *server 127\.0\.0\.1:\d+ .*;\n)+", ours + "\n", site, count=1, flags=re.M)
+        for upstream, instances in (("focusflow_app", self.instances), ("focusflow_events", self.events)):
+            block = re.search(rf"^upstream {upstream} {{\n(.*?)^}}", site, flags=re.M | re.S)
+            if block is None:
+                raise RuntimeError(f"deploy/nginx/focusflow.conf: upstream {upstream} not found")
+            servers = re.findall(r"^ *server 127\.0\.0\.1:\d+ (.*);$", block.group(1), flags=re.M)
+            if len(servers) < 2:
+                raise RuntimeError(f"deploy/nginx/focusflow.conf: upstream {upstream}: servers not found")
+            ours = "".join(f"    server 127.0.0.1:{i.port} {servers[0]};\n" for i in instances)
+            body = re.sub(r"(^ *server 127\.0\.0\.1:\d+ .*;\n)+", ours, block.group(1), count=1, flags=re.M)
+            site = site[: block.start(1)] + body + site[block.end(1) :]
         replacements = [
             ("    listen 80;\n", f"    listen 127.0.0.1:{self.nginx_port};\n"),
             ("    listen [::]:80;\n", ""),
             ("/srv/focusflow/staticfiles/", f"{ROOT}/staticfiles/"),
-            ("/var/log/nginx/focusflow.access.log", str(self.workdir / "nginx.access.log")),
             ("/var/log/nginx/focusflow.error.log", str(self.workdir / "nginx.error.log")),
         ]
         for old, new in replacements:
             if site.count(old) != 1:
                 raise RuntimeError(f"deploy/nginx/focusflow.conf: expected one {old.strip()!r}")
             site = site.replace(old, new)
-        return site
+        return site.replace("/var/log/nginx/focusflow.access.log", str(self.workdir / "nginx.access.log"))
 
     def start_nginx(self) -> None:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -406,7 +469,7 @@ class Stack:
             f"""{user}worker_processes 2;
 pid {self.workdir}/nginx.pid;
 error_log {self.workdir}/nginx.error.log warn;
-events {{ worker_connections 1024; }}
+events {{ worker_connections 4096; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
@@ -438,6 +501,8 @@ http {{
             if instance.process and instance.process.poll() is None:
                 with_suppressed(lambda i=instance: i.signal_group(signal.SIGCONT))
                 instance.stop()
+        for events in self.events:
+            events.stop()
         if self.worker is not None:
             self.worker.stop()
         if self.smtp is not None:

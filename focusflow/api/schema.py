@@ -132,6 +132,11 @@ BODY_ERRORS: tuple[ErrorSource, ...] = (
 # Code sets of more than one code need a name; a single code names its own component.
 CODE_SET_NAMES = {
     frozenset(source.default_code for source in AUTHENTICATION_ERRORS): "AuthenticationError",
+    # GET /api/events/ also takes a ticket (focusflow.events).
+    frozenset({source.default_code for source in AUTHENTICATION_ERRORS} | {"ticket_not_valid"}): (
+        "EventsAuthenticationError"
+    ),
+    frozenset({"throttled", "too_many_streams"}): "EventsThrottled",
     frozenset({"bad_request", "parse_error", "invalid_idempotency_key"}): "RequestError",
     frozenset({"bad_request", "parse_error"}): "UnreadableRequestError",
     frozenset({"bad_request", "parse_error", "reset_invalid"}): "ResetRequestError",
@@ -409,7 +414,11 @@ class AutoSchema(openapi.AutoSchema):
         declared = self.get_response_serializers()
         if not isinstance(declared, dict):
             return set()
-        return {str(code) for code, response in declared.items() if not isinstance(response, ErrorResponse)}
+        return {
+            str(code[0] if isinstance(code, tuple) else code)
+            for code, response in declared.items()
+            if not isinstance(response, ErrorResponse)
+        }
 
     def _shared_errors(self) -> list:
         """Errors an operation gives by being what it is, whatever its view does."""
@@ -442,11 +451,16 @@ class AutoSchema(openapi.AutoSchema):
         declared = self.get_response_serializers()
         if not isinstance(declared, dict):  # a bare serializer: drf-spectacular picks the status
             return {**super()._get_response_bodies(direction), **self._error_bodies({}, direction)}
-        responses = {
-            str(code): self._get_response_for_code(response, str(code), direction=direction)
-            for code, response in declared.items()
-            if not isinstance(response, ErrorResponse)
-        }
+        responses = {}
+        for code, response in declared.items():
+            if not isinstance(response, ErrorResponse):
+                # `(200, "text/event-stream")`: a status with its media types, as drf-spectacular takes it.
+                status, media_types = (
+                    (str(code[0]), code[1:]) if isinstance(code, tuple) else (str(code), None)
+                )
+                responses[status] = self._get_response_for_code(
+                    response, status, media_types, direction=direction
+                )
         declared_errors = {code: r for code, r in declared.items() if isinstance(r, ErrorResponse)}
         return dict(sorted({**responses, **self._error_bodies(declared_errors, direction)}.items()))
 
@@ -486,10 +500,10 @@ class AutoSchema(openapi.AutoSchema):
 
 
 def default_security(result, generator, request, public):
-    """Postprocessing hook: the bearer scheme is the default; public operations say `[]`."""
-    schemes = result.get("components", {}).get("securitySchemes", {})
+    """Postprocessing hook: the bearer scheme is the default; public operations say `[]`, and
+    an operation that takes another scheme too (the events ticket) lists both."""
     head = {key: result.pop(key) for key in ("openapi", "info", "servers") if key in result}
-    return {**head, "security": [{name: []} for name in schemes], **result}
+    return {**head, "security": [BEARER], **result}
 
 
 def _nullable_objects(node):

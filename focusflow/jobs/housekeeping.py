@@ -23,6 +23,7 @@ DAILY_COMMANDS = (
     "purge_throttle_counters",
     "purge_revoked_token_families",
     "purge_account_links",
+    "purge_event_tickets",
 )
 # The worker deletes a job once it succeeds; one that failed for good stays this long for
 # inspection (the admin's job list, docs/operations.md), then goes.

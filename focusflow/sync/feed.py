@@ -39,6 +39,7 @@ from rest_framework.serializers import Serializer
 from focusflow.api.exceptions import AccountGone, DomainError
 from focusflow.db.rows import rows_of, values_of
 from focusflow.sync.models import SpentClientId, Tombstone
+from focusflow.sync.pokes import poke_changes
 
 _CURSOR_SALT = "focusflow.sync.cursor"
 
@@ -79,8 +80,9 @@ def sync_kinds() -> list[SyncKind]:
 def sync_seq_next(*, user, profile: bool = False, refresh: tuple[str, ...] = ()) -> int:
     """The user's next change number. Locks the user's row until the current transaction ends,
     so call it first in the transaction that makes the change (every write of one user then
-    runs one at a time, in the order of their numbers). `profile`: the change is to the
-    profile itself, which then carries the number. `refresh`: fields of `user` to read again
+    runs one at a time, in the order of their numbers); once it commits, the account's live
+    streams are poked (focusflow.sync.pokes). `profile`: the change is to the profile itself,
+    which then carries the number. `refresh`: fields of `user` to read again
     in the same statement, current as of the lock. AccountGone if the account was deleted
     meanwhile."""
     if not connection.in_atomic_block:
@@ -99,6 +101,7 @@ def sync_seq_next(*, user, profile: bool = False, refresh: tuple[str, ...] = ())
         raise AccountGone()
     for name, value in zip(refresh, row[1:], strict=True):
         setattr(user, name, value)
+    poke_changes(user_id=user.pk, seq=row[0])
     return row[0]
 
 

@@ -2,8 +2,6 @@
 the interactive API docs and the admin. Static assets (Swagger UI, admin CSS/JS) must come
 from our own server, with debug off, as in production."""
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,39 +10,17 @@ from django.contrib import admin
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.test import Client
 from django.urls import reverse
-from playwright.sync_api import sync_playwright
 
 from focusflow.testing import bearer
 from focusflow.tests.admin_rows import add_rows
 from users.models import User
 from users.tests.factories import UserFactory
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-
 pytestmark = [
     pytest.mark.live,
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)")
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
-    # still plain synchronous code, which Django would otherwise refuse.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-            )
-            yield browser
-            browser.close()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture

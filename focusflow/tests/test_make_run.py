@@ -1,5 +1,6 @@
-"""`make run`, the README's first command: the API and, beside it, the worker that prints every
-email to the console. On the test database (DATABASE_URL set, so no embedded PostgreSQL)."""
+"""`make run`, the README's first command: the API and its live streams from one process, and,
+beside it, the worker that prints every email to the console. On the test database
+(DATABASE_URL set, so no embedded PostgreSQL)."""
 
 import os
 import signal
@@ -12,7 +13,7 @@ import pytest
 import requests
 
 from deploy.check.procs import free_port
-from focusflow.testing import mailed_code, mailed_token
+from focusflow.testing import EventStream, bearer, mailed_code, mailed_token
 from users.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -41,10 +42,11 @@ class Console:
             time.sleep(0.1)
 
 
-def test_make_run_serves_the_api_and_its_worker_prints_a_reset_email(live_server_env):
+def test_make_run_serves_the_api_and_live_events_and_its_worker_prints_a_reset_email(live_server_env):
     port = free_port()
     env = {**live_server_env, "DJANGO_DEBUG": "1", "DJANGO_LOG_LEVEL": "INFO"}
     env.pop("EMAIL_URL", None)
+    env.pop("REDIS_URL", None)  # a local run: the pokes stay in the one process
     make = subprocess.Popen(
         ["make", "--no-print-directory", "run", f"RUN_ADDRESS=127.0.0.1:{port}"],
         cwd=ROOT,
@@ -68,6 +70,15 @@ def test_make_run_serves_the_api_and_its_worker_prints_a_reset_email(live_server
             time.sleep(0.2)
 
         user = UserFactory(email="gale@example.com")
+        api = f"http://127.0.0.1:{port}/api"
+        stream = EventStream(f"{api}/events/", headers={"Authorization": bearer(user)})
+        assert stream.status_code == 200, stream.response.text
+        assert stream.next(timeout=10)["event"] == "ready"
+        started = requests.post(f"{api}/sessions/start/", headers={"Authorization": bearer(user)}, json={})
+        assert started.status_code == 201
+        assert stream.next(timeout=2)["data"]["id"] == started.json()["id"]
+        stream.close()
+
         reset = f"http://127.0.0.1:{port}/api/users/password/reset/"
         response = requests.post(reset, json={"email": user.email})
         assert response.status_code == 202

@@ -1,0 +1,43 @@
+"""`GET /api/events/?ticket=`: a browser's EventSource cannot send an Authorization header, so
+it presents a ticket bought with its access token (`POST /api/events/ticket/`)."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from focusflow.events.tickets import event_ticket_spend
+from users.tokens import token_holder
+
+
+class TicketInvalid(exceptions.AuthenticationFailed):
+    default_detail = "The ticket is unknown, spent or expired, or its login has ended; get a new one."
+    default_code = "ticket_not_valid"
+
+
+class TicketAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        ticket = request.query_params.get("ticket")
+        if ticket is None:
+            return None  # the bearer token's turn
+        credential = event_ticket_spend(ticket)
+        if credential is None:
+            raise TicketInvalid()
+        holder = token_holder(user_id=credential.user_id, family=credential.family)
+        if credential.refusal(holder) is not None:
+            raise TicketInvalid()
+        return holder.user, credential
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
+class TicketAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "focusflow.events.authentication.TicketAuthentication"
+    name = "ticket"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "query",
+            "name": "ticket",
+            "description": "A single-use ticket from `POST /api/events/ticket/`, valid 60 seconds.",
+        }

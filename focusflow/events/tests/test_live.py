@@ -1,0 +1,248 @@
+"""Live updates through real processes (contract: "Live updates (v1.2)"): two gunicorn web
+instances and two uvicorn events instances on one database and one Redis, as deployed."""
+
+import time
+from datetime import timedelta
+
+import pytest
+import redis
+import requests
+
+from conftest import LiveServer
+from focusflow.testing import TEST_REDIS_URL, EventStream, access_token_for, comparable
+from users.tests.factories import PASSWORD, UserFactory
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+# Short heartbeats, so that the tests see several.
+HEARTBEAT = 2
+
+
+@pytest.fixture(scope="module")
+def stack(live_server_env, django_db_blocker):
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    env = {**live_server_env, "EVENTS_HEARTBEAT_SECONDS": str(HEARTBEAT)}
+    servers = []
+    try:
+        for events in (False, False, True, True):
+            servers.append(LiveServer(env, workers=2, events=events))
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture(autouse=True)
+def argon2(settings):
+    # The servers check passwords of the accounts made here: a hasher they know.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+
+
+@pytest.fixture
+def web(stack):
+    return stack[:2]
+
+
+@pytest.fixture
+def events(stack):
+    return stack[2:]
+
+
+def login(server, email: str) -> dict:
+    response = requests.post(f"{server.url}/api/users/login/", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def auth(tokens: dict) -> dict:
+    return {"Authorization": f"Bearer {tokens['access']}"}
+
+
+def open_stream(server, tokens: dict, **params) -> EventStream:
+    stream = EventStream(f"{server.url}/api/events/", headers=auth(tokens), params=params)
+    assert stream.status_code == 200, stream.response.text
+    return stream
+
+
+def same(change: dict) -> dict:
+    """A change as two reads at different moments show it alike (no running clocks)."""
+    data = change["data"] and comparable(change["type"], change["data"])
+    return {**change, "data": data}
+
+
+def test_a_change_through_either_web_server_reaches_streams_on_both_events_servers_within_a_second(
+    web, events
+):
+    UserFactory(email="alice@example.com")
+    phone, laptop = login(web[0], "alice@example.com"), login(web[1], "alice@example.com")
+    streams = [open_stream(events[0], phone), open_stream(events[1], laptop)]
+    try:
+        for stream in streams:
+            assert stream.next()["event"] == "ready"
+        for server, action in ((web[0], "start"), (web[1], "stop")):
+            response = requests.post(f"{server.url}/api/sessions/{action}/", headers=auth(phone), json={})
+            answered = time.monotonic()
+            assert response.status_code in (200, 201), response.text
+            for stream in streams:
+                change = stream.next(timeout=2)
+                assert change["event"] == "change"
+                assert change["data"]["type"] == "session"
+                assert change["data"]["data"]["is_active"] is (action == "start")
+                assert change["at"] - answered < 1.0
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def test_a_stream_that_drops_resumes_on_the_other_events_server_with_exactly_what_it_missed(web, events):
+    UserFactory(email="alice@example.com")
+    tokens = login(web[0], "alice@example.com")
+    api = f"{web[0].url}/api"
+    stream = open_stream(events[0], tokens)
+    stream.next()  # ready
+    first = requests.post(f"{api}/sessions/start/", headers=auth(tokens), json={}).json()
+    last = stream.next()
+    assert last["data"]["id"] == first["id"]
+    stream.close()
+
+    # Missed while the phone was between servers: a stop, a logged session, a journal, a deletion.
+    requests.post(f"{api}/sessions/stop/", headers=auth(tokens), json={})
+    logged = requests.post(
+        f"{api}/sessions/",
+        headers=auth(tokens),
+        json={"start_time": "2026-01-05T09:00:00Z", "end_time": "2026-01-05T09:25:00Z", "label": "x"},
+    ).json()
+    requests.post(f"{api}/journals/create/", headers=auth(tokens), json={"content": "notes"})
+    assert requests.delete(f"{api}/sessions/{logged['id']}/", headers=auth(tokens)).status_code == 204
+    missed = requests.get(f"{api}/sync/", headers=auth(tokens), params={"cursor": last["id"]}).json()
+
+    resumed = EventStream(
+        f"{events[1].url}/api/events/", headers={**auth(tokens), "Last-Event-ID": last["id"]}
+    )
+    try:
+        seen = resumed.until("ready")
+        assert [same(event["data"]) for event in seen[:-1]] == [same(change) for change in missed["changes"]]
+        assert [(c["type"], c["deleted"]) for c in missed["changes"]] == [
+            ("session", False),
+            ("journal", False),
+            ("session", True),
+        ]
+        assert seen[-1]["id"] == seen[-1]["data"]["cursor"] == seen[-2]["id"]
+        resumed.nothing_for(HEARTBEAT + 0.5)  # nothing twice
+    finally:
+        resumed.close()
+
+
+def test_logout_ends_its_streams_within_seconds_and_no_other_login_s(web, events):
+    UserFactory(email="alice@example.com")
+    phone, laptop = login(web[0], "alice@example.com"), login(web[0], "alice@example.com")
+    phone_streams = [open_stream(events[0], phone), open_stream(events[1], phone)]
+    laptop_stream = open_stream(events[1], laptop)
+    try:
+        for stream in (*phone_streams, laptop_stream):
+            stream.next()  # ready
+        requests.post(f"{web[1].url}/api/users/logout/", json={"refresh": phone["refresh"]})
+        logged_out = time.monotonic()
+        for stream in phone_streams:
+            end = stream.next(timeout=5)
+            assert (end["event"], end["data"]) == ("end", {"reason": "revoked"})
+            assert end["at"] - logged_out < 5
+            assert stream.ended.wait(2)
+        assert laptop_stream.next(timeout=HEARTBEAT + 2, comments=True) == {
+            "comment": "heartbeat",
+            "at": pytest.approx(time.monotonic(), abs=HEARTBEAT + 2),
+        }
+        assert not laptop_stream.ended.is_set()
+    finally:
+        for stream in (*phone_streams, laptop_stream):
+            stream.close()
+
+
+def test_a_password_change_ends_every_stream_of_the_account(web, events):
+    UserFactory(email="alice@example.com")
+    phone, laptop = login(web[0], "alice@example.com"), login(web[1], "alice@example.com")
+    streams = [open_stream(events[0], phone), open_stream(events[1], laptop)]
+    try:
+        for stream in streams:
+            stream.next()
+        response = requests.post(
+            f"{web[0].url}/api/users/me/password/",
+            headers=auth(laptop),
+            json={"current_password": PASSWORD, "new_password": "another-long-password-7"},
+        )
+        assert response.status_code == 204
+        for stream in streams:
+            assert stream.next(timeout=5)["data"] == {"reason": "revoked"}
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def test_heartbeats_arrive_while_nothing_changes(web, events):
+    UserFactory(email="alice@example.com")
+    stream = open_stream(events[0], login(web[0], "alice@example.com"))
+    try:
+        stream.next()  # ready
+        beats = [stream.next(timeout=HEARTBEAT + 1, comments=True) for _ in range(2)]
+        assert [beat.get("comment") for beat in beats] == ["heartbeat", "heartbeat"]
+        assert beats[1]["at"] - beats[0]["at"] == pytest.approx(HEARTBEAT, abs=0.5)
+    finally:
+        stream.close()
+
+
+def test_a_browser_ticket_opens_one_stream_once_and_it_ends_when_its_token_expires(web, events):
+    alice = UserFactory(email="alice@example.com")
+    token = access_token_for(alice)
+    token.set_exp(lifetime=timedelta(seconds=4))
+    headers = {"Authorization": f"Bearer {token}"}
+    response = requests.post(f"{web[0].url}/api/events/ticket/", headers=headers)
+    assert response.status_code == 201
+    assert response.json()["expires_in"] == 60
+    ticket = response.json()["ticket"]
+    stream = EventStream(f"{events[0].url}/api/events/", params={"ticket": ticket})
+    try:
+        assert stream.status_code == 200
+        assert stream.next()["event"] == "ready"
+        again = requests.get(f"{events[1].url}/api/events/", params={"ticket": ticket}, timeout=5)
+        assert again.status_code == 401
+        assert again.json()["code"] == "ticket_not_valid"
+        end = stream.next(timeout=6)
+        assert (end["event"], end["data"]) == ("end", {"reason": "expired"})
+        assert end["at"] - time.monotonic() < 1
+        assert time.time() >= token["exp"]
+    finally:
+        stream.close()
+
+
+def test_fifty_streams_per_account_across_events_servers_then_429(web, events):
+    UserFactory(email="alice@example.com")
+    tokens = login(web[0], "alice@example.com")
+    streams = [open_stream(events[i % 2], tokens) for i in range(50)]
+    try:
+        for stream in streams:
+            stream.next()
+        refused = requests.get(f"{events[1].url}/api/events/", headers=auth(tokens), timeout=5)
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "too_many_streams"
+        assert int(refused.headers["Retry-After"]) > 0
+        streams.pop().close()
+        time.sleep(0.5)  # the server notices the closed connection
+        streams.append(open_stream(events[1], tokens))
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def test_an_account_deletion_ends_its_streams(web, events):
+    UserFactory(email="alice@example.com")
+    tokens = login(web[0], "alice@example.com")
+    stream = open_stream(events[0], tokens)
+    try:
+        stream.next()
+        response = requests.delete(
+            f"{web[0].url}/api/users/me/", headers=auth(tokens), json={"password": PASSWORD}
+        )
+        assert response.status_code == 204
+        assert stream.next(timeout=5)["data"] == {"reason": "revoked"}
+    finally:
+        stream.close()

@@ -1,0 +1,64 @@
+"""Tickets for `GET /api/events/?ticket=`: single-use, valid `EVENTS_TICKET_SECONDS`, stored
+as a hash, spent by the one statement that finds them (of two racing uses, one wins)."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from focusflow.events.credentials import Credential
+from focusflow.events.models import EventTicket
+
+# Tickets are URL-safe base64 of 32 random bytes (43 characters); anything much longer is not one.
+_MAX_LENGTH = 100
+
+
+def _digest(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def event_ticket_issue(*, credential: Credential) -> str:
+    ticket = secrets.token_urlsafe(32)
+    EventTicket.objects.create(
+        digest=_digest(ticket),
+        user_id=credential.user_id,
+        family=credential.family,
+        token_version=credential.token_version,
+        token_expires_at=datetime_from_epoch(credential.expires_at),
+        expires_at=timezone.now() + timedelta(seconds=settings.EVENTS_TICKET_SECONDS),
+    )
+    return ticket
+
+
+def event_ticket_spend(ticket: str) -> Credential | None:
+    """The credential a ticket carries, once: None for a ticket unknown, spent or expired, or
+    whose token has expired. Whether its login still stands is the caller's question."""
+    if not ticket.isascii() or not 0 < len(ticket) <= _MAX_LENGTH:
+        return None
+    table = connection.ops.quote_name(EventTicket._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE digest = %s "
+            "RETURNING user_id, family, token_version, token_expires_at, expires_at",
+            [_digest(ticket)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user_id, family, token_version, token_expires_at, expires_at = row
+    now = timezone.now()
+    if expires_at <= now or token_expires_at <= now:
+        return None
+    return Credential(
+        user_id=user_id, family=family, token_version=token_version, expires_at=token_expires_at.timestamp()
+    )
+
+
+def event_tickets_purge() -> int:
+    """Delete the tickets nobody used in time; returns how many went."""
+    deleted, _ = EventTicket.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
