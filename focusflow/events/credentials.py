@@ -5,6 +5,7 @@ whenever the account changes and on every heartbeat, by the same rule as every r
 from dataclasses import dataclass
 
 from rest_framework import exceptions
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
 from users.tokens import TOKEN_VERSION_CLAIM, TokenHolder, token_family, token_refusal
@@ -21,7 +22,7 @@ class Credential:
     def of_token(cls, token: Token) -> "Credential":
         """The credential of an access token that authenticated a request."""
         return cls(
-            user_id=int(token["user_id"]),
+            user_id=int(token[api_settings.USER_ID_CLAIM]),
             family=token_family(token),
             token_version=token[TOKEN_VERSION_CLAIM],
             expires_at=float(token["exp"]),

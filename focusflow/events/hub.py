@@ -35,15 +35,17 @@ class Listener:
     """One stream's mailbox: `wake` is set by a poke; `account_changed` says the poke was about
     the account's credentials."""
 
-    __slots__ = ("user_id", "wake", "account_changed")
+    __slots__ = ("user_id", "wake", "account_changed", "poked_at")
 
     def __init__(self, user_id: int) -> None:
         self.user_id = user_id
         self.wake = asyncio.Event()
         self.account_changed = False
+        self.poked_at = 0.0  # time.monotonic() of the latest poke
 
     def poke(self, *, account: bool) -> None:
         self.account_changed = self.account_changed or account
+        self.poked_at = time.monotonic()
         self.wake.set()
 
 

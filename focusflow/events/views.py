@@ -81,6 +81,7 @@ class StreamNegotiation(DefaultContentNegotiation):
 class EventsViewSet(APIViewSet):
     pagination_class = None
     content_negotiation_class = StreamNegotiation
+    http_method_names = ["get", "post", "options"]  # no HEAD: it would hold a stream open for nothing
 
     def initialize_request(self, request, *args, **kwargs):
         self.action = self.action_map.get(request.method.lower())  # DRF sets it only afterwards

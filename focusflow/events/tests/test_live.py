@@ -9,7 +9,7 @@ import redis
 import requests
 
 from conftest import LiveServer
-from focusflow.testing import TEST_REDIS_URL, EventStream, access_token_for, comparable
+from focusflow.testing import TEST_REDIS_URL, EventStream, access_token_for, all_at_once, comparable
 from users.tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -246,3 +246,41 @@ def test_an_account_deletion_ends_its_streams(web, events):
         assert stream.next(timeout=5)["data"] == {"reason": "revoked"}
     finally:
         stream.close()
+
+
+def test_streams_of_one_account_each_get_every_change_once_in_commit_order_under_a_burst(web, events):
+    UserFactory(email="alice@example.com")
+    tokens = login(web[0], "alice@example.com")
+    start = sync_cursor = requests.get(f"{web[0].url}/api/sync/", headers=auth(tokens)).json()["cursor"]
+    streams = [open_stream(events[i % 2], tokens, cursor=start) for i in range(10)]
+    try:
+        for stream in streams:
+            stream.until("ready")
+
+        def write(n: int) -> None:
+            for k in range(10):
+                body = {"content": f"device {n}, note {k}"}
+                response = requests.post(
+                    f"{web[n % 2].url}/api/journals/create/", headers=auth(tokens), json=body
+                )
+                assert response.status_code == 201
+
+        all_at_once(write, 3)
+        feed, sync_cursor = [], start
+        while True:
+            page = requests.get(
+                f"{web[1].url}/api/sync/", headers=auth(tokens), params={"cursor": sync_cursor}
+            ).json()
+            feed += [(change["type"], change["id"]) for change in page["changes"]]
+            sync_cursor = page["cursor"]
+            if not page["has_more"]:
+                break
+        assert len(feed) == 30
+        for stream in streams:
+            got = [stream.next(timeout=5) for _ in range(30)]
+            assert [(e["data"]["type"], e["data"]["id"]) for e in got] == feed
+            assert len({e["id"] for e in got}) == 30
+            stream.nothing_for(0.5)
+    finally:
+        for stream in streams:
+            stream.close()

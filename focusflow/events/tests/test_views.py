@@ -34,6 +34,10 @@ def test_an_unknown_ticket_is_a_401_even_with_a_good_token(api_client, alice, ti
     assert response.json()["code"] == "ticket_not_valid"
 
 
+def test_head_is_not_a_way_to_hold_a_stream(alice_client):
+    assert alice_client.head(EVENTS).status_code == 405
+
+
 def test_an_error_is_json_even_to_an_eventsource(api_client):
     response = api_client.get(EVENTS, HTTP_ACCEPT="text/event-stream")
     assert response.status_code == 401
