@@ -134,6 +134,43 @@ def seed_history(user: User, history: History, *, now: datetime) -> None:
     rollup_rebuild(user=User.objects.get(pk=user.pk))
 
 
+def seed_tags(user: User, *, tags: int, week_goals: int, day_goals: int) -> None:
+    """`tags` tags on the user's sessions (each session one tag, every third a second one), a
+    daily goal on all focus, and week and day goals on the first tags; the rollup recounted."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO focus_sessions_tag (user_id, name, color, archived, created_at, updated_at, "
+            "version, client_id, client_fingerprint, sync_seq) SELECT %(user)s, 'Tag ' || n, NULL, false, "
+            "now(), now(), 1, NULL, '', 0 FROM generate_series(1, %(tags)s) AS n RETURNING id",
+            {"user": user.pk, "tags": tags},
+        )
+        ids = sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(
+            "UPDATE focus_sessions_focussession AS s SET tag_ids = CASE WHEN numbered.i %% 3 = 0 "
+            "THEN ARRAY[LEAST(a, b), GREATEST(a, b)] ELSE ARRAY[a] END FROM (SELECT id, "
+            "row_number() OVER (ORDER BY id) AS i FROM focus_sessions_focussession WHERE user_id = %(user)s) "
+            "AS numbered, LATERAL (SELECT (%(ids)s::bigint[])[1 + numbered.i %% %(tags)s] AS a, "
+            "(%(ids)s::bigint[])[1 + (numbered.i + 7) %% %(tags)s] AS b) AS picked WHERE s.id = numbered.id",
+            {"user": user.pk, "ids": ids, "tags": tags},
+        )
+        cursor.execute(
+            "INSERT INTO focus_sessions_sessiontag (user_id, session_id, tag_id) SELECT user_id, id, "
+            "unnest(tag_ids) FROM focus_sessions_focussession WHERE user_id = %s",
+            [user.pk],
+        )
+        goals = [(None, "day", 120)] + [(ids[n], "week", 300) for n in range(week_goals)]
+        goals += [(ids[n], "day", 30) for n in range(day_goals)]
+        for tag, period, minutes in goals:
+            cursor.execute(
+                "INSERT INTO focus_sessions_goal (user_id, tag_id, period, target_minutes, created_at, "
+                "updated_at, version, client_id, client_fingerprint, sync_seq) "
+                "VALUES (%s, %s, %s, %s, now(), now(), 1, NULL, '', 0)",
+                [user.pk, tag, period, minutes],
+            )
+        cursor.execute("UPDATE users_user SET daily_goal_minutes = 120 WHERE id = %s", [user.pk])
+    rollup_rebuild(user=User.objects.get(pk=user.pk))
+
+
 def seed(*, now: datetime | None = None) -> dict[str, User]:
     """Every user the benchmark needs; returns them by role."""
     now = now or datetime.now(UTC)
@@ -141,6 +178,10 @@ def seed(*, now: datetime | None = None) -> dict[str, User]:
     users = {
         # Two years of a focused user: four sessions a day, a journal a day.
         "realistic": (
+            History(sessions=4 * 730, journals=730, gap=timedelta(hours=6), length=timedelta(minutes=25))
+        ),
+        # The same two years, tagged: 30 tags, a daily goal and week and day goals on tags.
+        "tagged": (
             History(sessions=4 * 730, journals=730, gap=timedelta(hours=6), length=timedelta(minutes=25))
         ),
         "small": History(sessions=100, journals=100, gap=timedelta(hours=6), length=timedelta(minutes=25)),
@@ -153,6 +194,7 @@ def seed(*, now: datetime | None = None) -> dict[str, User]:
     for role, history in users.items():
         made[role] = create_user(f"bench-{role}@example.com")
         seed_history(made[role], history, now=now)
+    seed_tags(made["tagged"], tags=30, week_goals=5, day_goals=3)
     for n in range(8):
         made[f"pair{n}"] = create_user(f"bench-pair{n}@example.com")
     with connection.cursor() as cursor:

@@ -1,11 +1,12 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
 from focus_sessions import services
 from focus_sessions.exceptions import NoActiveSession
-from focus_sessions.models import FocusSession
-from focusflow.admin.lists import UserEmailFilter, YesNoFilter, email_cell
+from focus_sessions.models import FocusSession, Goal, Tag
+from focusflow.admin.lists import ReadOnlyAdmin, UserEmailFilter, YesNoFilter, email_cell
 from focusflow.core.display import datetime_text, excerpt
 
 
@@ -15,10 +16,35 @@ class PausedFilter(YesNoFilter):
     yes = Q(paused_at__isnull=False)
 
 
+class TagFilter(admin.SimpleListFilter):
+    """Sessions with one tag. Tags are per account, so the choices are the tags of the account
+    the email filter picked (a list of every tag of every account would not do); `?tag=<id>`
+    works on its own too."""
+
+    title = "tag"
+    parameter_name = "tag"
+
+    def lookups(self, request, model_admin):
+        email = request.GET.get(UserEmailFilter.parameter_name)
+        tags = Tag.objects.filter(user__in=get_user_model().objects.filter_by_email(email)) if email else []
+        return [(str(tag.pk), str(tag)) for tag in tags]
+
+    def has_output(self) -> bool:
+        return bool(self.lookup_choices) or self.value() is not None
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not value.isascii() or not value.isdigit() or len(value) > 18:
+            return queryset.none()
+        return queryset.filter(tag_ids__contains=[int(value)])
+
+
 @admin.register(FocusSession)
 class FocusSessionAdmin(admin.ModelAdmin):
     list_display = ("start_time", "account", "duration", "state", "label_excerpt")
-    list_filter = ("is_active", PausedFilter, UserEmailFilter, "start_time")
+    list_filter = ("is_active", PausedFilter, UserEmailFilter, TagFilter, "start_time")
     search_fields = ("user__email", "label")
     list_select_related = ("user",)
     date_hierarchy = "start_time"
@@ -38,6 +64,7 @@ class FocusSessionAdmin(admin.ModelAdmin):
         "updated_at",
         "version",
         "client_id",
+        "tag_ids",
     )
     fields = readonly_fields + ("planned_minutes", "label")
 
@@ -94,3 +121,38 @@ class FocusSessionAdmin(admin.ModelAdmin):
                 continue  # stopped by its owner meanwhile
             stopped += 1
         self.message_user(request, f"Stopped {stopped} session(s).", messages.SUCCESS)
+
+
+@admin.register(Tag)
+class TagAdmin(ReadOnlyAdmin):
+    """Each account's tags, to read: they change through the API (and its sync feed)."""
+
+    list_display = ("name", "account", "color", "archived", "updated_at")
+    list_filter = (UserEmailFilter, "archived")
+    search_fields = ("user__email", "name")
+    list_select_related = ("user",)
+    ordering = ("user__email", "name_key")
+    fields = ("user", "name", "color", "archived", "client_id", "version", "created_at", "updated_at")
+
+    @admin.display(description="user", ordering="user__email")
+    def account(self, tag: Tag) -> str:
+        return email_cell(tag.user.email)
+
+
+@admin.register(Goal)
+class GoalAdmin(ReadOnlyAdmin):
+    """Each account's goals, to read."""
+
+    list_display = ("account", "tag_name", "period", "target_minutes", "updated_at")
+    list_filter = (UserEmailFilter, "period")
+    search_fields = ("user__email",)
+    list_select_related = ("user", "tag")
+    fields = ("user", "tag", "period", "target_minutes", "client_id", "version", "created_at", "updated_at")
+
+    @admin.display(description="user", ordering="user__email")
+    def account(self, goal: Goal) -> str:
+        return email_cell(goal.user.email)
+
+    @admin.display(description="tag", ordering="tag__name_key")
+    def tag_name(self, goal: Goal) -> str:
+        return excerpt(goal.tag.name, 24) if goal.tag is not None else "— (all focus)"

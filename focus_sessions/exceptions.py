@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.fields import Field
 
 from focus_sessions.models import FocusSession
-from focus_sessions.serializers import FocusSessionSerializer
+from focus_sessions.serializers import FocusSessionSerializer, GoalSerializer, TagSerializer
 from focusflow.api.exceptions import DomainError
 
 
@@ -81,3 +81,40 @@ class SessionHasJournals(DomainError):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "Journals are tied to this session, and they are final: it cannot be deleted."
     default_code = "session_has_journals"
+
+
+class _Existing(DomainError):
+    """A 409 that names the object already there, under `existing`."""
+
+    serializer: type
+
+    def __init__(self, *, existing) -> None:
+        super().__init__()
+        self.existing = existing
+
+    @property
+    def data_fields(self) -> dict[str, Any]:
+        return {"existing": self.serializer(self.existing).data if self.existing is not None else None}
+
+    @classmethod
+    def data_schema(cls, serializer=None) -> dict[str, Field]:
+        return {"existing": cls.serializer(allow_null=True, help_text=cls.existing_help)}
+
+
+class TagNameTaken(_Existing):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = (
+        "You already have a tag with this name (names are compared case-folded); it is under `existing`: "
+        "use it (a device that made the same tag offline maps its own to it)."
+    )
+    default_code = "tag_name_taken"
+    serializer = TagSerializer
+    existing_help = "The tag with that name (null if it went meanwhile)."
+
+
+class GoalExists(_Existing):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "You already have a goal for this tag and period; it is under `existing`."
+    default_code = "goal_exists"
+    serializer = GoalSerializer
+    existing_help = "The goal for that tag and period (null if it went meanwhile)."

@@ -3,11 +3,12 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeBoundary, RangeOperators
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Length, Lower
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from focusflow.core.display import datetime_text
@@ -26,6 +27,15 @@ ONE_ACTIVE_SESSION = "one_active_session_per_user"
 NO_OVERLAP = "session_no_overlap"
 # The unique (user, client_id) pair: a device's own id for a session, made before the server saw it.
 CLIENT_ID_UNIQUE = "session_client_id_unique_per_user"
+# Tags: a name of 1-50 characters (trimmed), unique per user among tags not deleted, compared
+# case-folded; at most this many on one session.
+TAG_NAME_MAX_LENGTH = 50
+TAG_NAME_UNIQUE = "tag_name_unique_per_user_ci"
+TAG_CLIENT_ID_UNIQUE = "tag_client_id_unique_per_user"
+SESSION_MAX_TAGS = 10
+# Goals: one per (user, tag or none, period).
+GOAL_UNIQUE = "goal_one_per_tag_and_period"
+GOAL_CLIENT_ID_UNIQUE = "goal_client_id_unique_per_user"
 
 
 class TsTzRange(Func):
@@ -75,6 +85,10 @@ class FocusSession(models.Model):
     # What the request that created it said, to tell a retried upload from a clashing one.
     client_fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
     sync_seq = models.BigIntegerField(default=0, editable=False)
+    # The session's tags, sorted ids: the read copy of its `SessionTag` rows (which hold the
+    # database's guarantees), written with them by `focus_sessions.tagging`, so a session is
+    # shown, synced and counted without a join.
+    tag_ids = ArrayField(models.BigIntegerField(), default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ("-start_time", "-id")
@@ -174,12 +188,23 @@ class FocusDay(models.Model):
     date = models.DateField()
     sessions = models.PositiveIntegerField()
     focus_seconds = models.BigIntegerField()
+    # Of those, the sessions without a tag (`by_tag`'s `tag: null` entry).
+    untagged_sessions = models.PositiveIntegerField(default=0)
+    untagged_focus_seconds = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "date"], name="focus_day_unique_per_user"),
             models.CheckConstraint(
                 condition=Q(sessions__gt=0, focus_seconds__gte=0), name="focus_day_counts"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    untagged_sessions__lte=F("sessions"),
+                    untagged_focus_seconds__gte=0,
+                    untagged_focus_seconds__lte=F("focus_seconds"),
+                ),
+                name="focus_day_untagged_within_day",
             ),
         ]
 
@@ -209,3 +234,164 @@ class FocusStreak(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first} to {self.last} ({self.days} days)"
+
+
+class Synced(models.Model):
+    """What a user's object that devices keep a copy of carries: its `version` (the ETag of
+    `If-Match`), the device's `client_id` and what the request that made it said
+    (`client_fingerprint`, to tell a retry from a clash), and `sync_seq`, the user's change
+    number of its latest change (`focusflow.sync.feed`)."""
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
+    client_fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
+    sync_seq = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Tag(Synced):
+    """What a user focuses on ("Thesis", "Spanish"). Per user; the name is unique among the
+    user's tags, archived ones included, compared case-folded (`name_key`, a unique index):
+    two devices that made the same tag offline meet the database's refusal, a 409 with the
+    tag that exists. Deleting or merging a tag deletes the row (a tombstone for the sync feed,
+    and a `DeletedTag` so a late upload naming it is understood)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=TAG_NAME_MAX_LENGTH)
+    name_key = models.GeneratedField(
+        expression=Lower("name"),
+        output_field=models.CharField(max_length=TAG_NAME_MAX_LENGTH),
+        db_persist=True,
+    )
+    # Null, not "": the contract says a tag without a colour has `color: null`.
+    color = models.CharField(max_length=7, null=True, blank=True)  # noqa: DJ001
+    archived = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("name_key", "id")
+        indexes = [models.Index(fields=["user", "sync_seq"], name="tag_sync_idx")]
+        constraints = [
+            # Also the index of the list, by name case-insensitively.
+            models.UniqueConstraint(fields=["user", "name_key"], name=TAG_NAME_UNIQUE),
+            models.UniqueConstraint(fields=["user", "client_id"], name=TAG_CLIENT_ID_UNIQUE),
+            # Target of the (tag, user) foreign keys of session tags and goals.
+            models.UniqueConstraint(fields=["id", "user"], name="tag_id_user_unique"),
+            models.CheckConstraint(
+                condition=Q(name__regex=r"^\S(.*\S)?$")
+                & LessThanOrEqual(Length("name"), TAG_NAME_MAX_LENGTH),
+                name="tag_name_trimmed_1_to_50",
+            ),
+            models.CheckConstraint(
+                condition=Q(color__isnull=True) | Q(color__regex=r"^#[0-9a-f]{6}$"), name="tag_color_rrggbb"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (archived)" if self.archived else self.name
+
+
+class DeletedTag(models.Model):
+    """The id of a tag the user deleted (or merged away), kept for good: a session upload that
+    still names it (a device that did not know yet) drops it silently, while an id that never
+    was the user's is a 400."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    tag_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tag_id"], name="deleted_tag_once")]
+
+    def __str__(self) -> str:
+        return f"tag {self.tag_id}"
+
+
+class SessionTag(models.Model):
+    """A tag on a session. The database holds that both are the same user's (composite
+    foreign keys, migration 0008) and that the tag exists: a tag deleted or merged away by
+    another device can never stay on a session, whatever commits first."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The database deletes these rows with their session or tag (ON DELETE CASCADE on the
+    # composite keys of migration 0008): deleting a session costs no query to collect them.
+    session = models.ForeignKey(FocusSession, on_delete=models.DO_NOTHING, related_name="+")
+    tag = models.ForeignKey(Tag, on_delete=models.DO_NOTHING, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["tag", "session"], name="session_tag_by_tag_idx")]
+        constraints = [models.UniqueConstraint(fields=["session", "tag"], name="session_tag_once")]
+
+    def __str__(self) -> str:
+        return f"session {self.session_id}: tag {self.tag_id}"
+
+
+class FocusDayTag(models.Model):
+    """The completed sessions of one local day that carry one tag: the per-tag side of
+    `FocusDay`, kept by the same writes (`focus_sessions.rollup`). A session with two tags
+    counts under both."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    tag = models.ForeignKey(Tag, on_delete=models.DO_NOTHING, related_name="+")  # the database cascades
+    sessions = models.PositiveIntegerField()
+    focus_seconds = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["tag", "date"], name="focus_day_tag_by_tag_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "date", "tag"], name="focus_day_tag_unique"),
+            models.CheckConstraint(
+                condition=Q(sessions__gt=0, focus_seconds__gte=0), name="focus_day_tag_counts"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date}, tag {self.tag_id}: {self.sessions} session(s), {self.focus_seconds} s"
+
+
+class Goal(Synced):
+    """How much focus a user sets out to do per day or per week (Monday to Sunday in their
+    zone), on one tag or on everything (`tag` null). One per (user, tag, period), null tag
+    included (NULLS NOT DISTINCT). The goal with no tag and period `day` is the profile's
+    `daily_goal_minutes`, kept in step both ways (`focus_sessions.goals`)."""
+
+    class Period(models.TextChoices):
+        DAY = "day", "day"
+        WEEK = "week", "week"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # A tag with goals cannot be deleted (the database refuses): a tag's delete or merge deletes
+    # or moves its goals first, each with its tombstone or change number.
+    tag = models.ForeignKey(Tag, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+")
+    period = models.CharField(max_length=4, choices=Period.choices)
+    target_minutes = models.PositiveIntegerField()
+
+    # The most a period can hold: a whole day, a whole week.
+    MAX_MINUTES = {Period.DAY: 24 * 60, Period.WEEK: 7 * 24 * 60}
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [
+            models.Index(fields=["user", "sync_seq"], name="goal_sync_idx"),
+            models.Index(F("user"), F("created_at").desc(), F("id").desc(), name="goal_list_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tag", "period"], nulls_distinct=False, name=GOAL_UNIQUE),
+            models.UniqueConstraint(fields=["user", "client_id"], name=GOAL_CLIENT_ID_UNIQUE),
+            models.CheckConstraint(
+                condition=Q(period="day", target_minutes__gte=1, target_minutes__lte=24 * 60)
+                | Q(period="week", target_minutes__gte=1, target_minutes__lte=7 * 24 * 60),
+                name="goal_target_within_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_minutes} min a {self.period}" + (f", tag {self.tag_id}" if self.tag_id else "")
+
+    @property
+    def is_daily_goal(self) -> bool:
+        """The profile's `daily_goal_minutes` in its richer form."""
+        return self.tag_id is None and self.period == Goal.Period.DAY

@@ -31,13 +31,14 @@ from focus_sessions.models import (
     ONE_ACTIVE_SESSION,
     FocusSession,
 )
-from focus_sessions.rollup import rollup_count
+from focus_sessions.rollup import rollup_count, rollup_tags_change
 from focus_sessions.serializers import FocusSessionSerializer
+from focus_sessions.tagging import session_tags_resolve, session_tags_write
 from focusflow.api.conditional import if_match_check
 from focusflow.core.display import duration_text
 from focusflow.db.constraints import violated_constraint
 from focusflow.db.rows import first_of
-from focusflow.sync.client_ids import client_fingerprint, client_id_replay
+from focusflow.sync.client_ids import client_fingerprint, client_id_retried
 from focusflow.sync.feed import sync_seq_next, tombstone_add
 from users.models import User
 
@@ -45,6 +46,12 @@ from users.models import User
 # another server stopped a moment ago ended.
 CLOCK_TOLERANCE = timedelta(seconds=2)
 TIME_FIELDS = ("start_time", "end_time", "paused_seconds")
+
+
+def _with_tags(fields: dict, tags: list[int] | None) -> dict:
+    """A create's fields for its fingerprint: the tags it named, when it named any (so that a
+    request without tags keeps the fingerprint it had before sessions had tags)."""
+    return fields if tags is None else {**fields, "tags": sorted(set(tags))}
 
 
 # --- Reads used by the rules ------------------------------------------------------------------
@@ -169,7 +176,7 @@ def _check_span(*, start: datetime, end: datetime, paused_seconds: int, now: dat
 def _replay_or_none(user: User, client_id: UUID | None, fingerprint: str) -> FocusSession | None:
     """A retried create: the session it made, and the transaction that numbered this attempt is
     rolled back, so a retry changes nothing."""
-    existing = client_id_replay(
+    return client_id_retried(
         FocusSession.objects.filter(user=user),
         user=user,
         kind="session",
@@ -177,9 +184,6 @@ def _replay_or_none(user: User, client_id: UUID | None, fingerprint: str) -> Foc
         fingerprint=fingerprint,
         serializer=FocusSessionSerializer,
     )
-    if existing is not None:
-        transaction.set_rollback(True)
-    return existing
 
 
 def focus_session_start(
@@ -189,16 +193,20 @@ def focus_session_start(
     label: str = "",
     at: datetime | None = None,
     client_id: UUID | None = None,
+    tags: list[int] | None = None,
 ) -> tuple[FocusSession, bool]:
     """Start a session now, or at `at` for a start sent late. Returns (session, created): a
     retry of a start with the same client id and fields returns the session it made.
     SessionAlreadyActive (with the running session) when one is running; SessionOverlap when a
     late start falls inside, or before the end of, another session."""
-    fingerprint = client_fingerprint("start", {"planned_minutes": planned_minutes, "label": label, "at": at})
+    fingerprint = client_fingerprint(
+        "start", _with_tags({"planned_minutes": planned_minutes, "label": label, "at": at}, tags)
+    )
     with (refused := _Refused()), transaction.atomic():
         seq = _lock(user)
         if (existing := _replay_or_none(user, client_id, fingerprint)) is not None:
             return existing, False
+        tags = session_tags_resolve(user=user, tag_ids=tags) or []
         # The running session, if any, is the latest to start: nothing may begin after it.
         latest = FocusSession.objects.filter(user=user).order_by("-start_time", "-id").first()
         if latest is not None and latest.is_active:
@@ -221,8 +229,10 @@ def focus_session_start(
             client_fingerprint=fingerprint if client_id else "",
             sync_seq=seq,
             updated_at=now,
+            tag_ids=tags,
         )
         _save(session)
+        session_tags_write(session, tags=tags, before=[])
     return session, True
 
 
@@ -306,6 +316,7 @@ def focus_session_log(
     planned_minutes: int | None = None,
     label: str = "",
     client_id: UUID | None = None,
+    tags: list[int] | None = None,
 ) -> tuple[FocusSession, bool]:
     """Record a finished session timed on a device (offline, or added afterwards). Returns
     (session, created), as a start does for a retried client id."""
@@ -316,13 +327,14 @@ def focus_session_log(
         "planned_minutes": planned_minutes,
         "label": label,
     }
-    fingerprint = client_fingerprint("log", fields)
+    fingerprint = client_fingerprint("log", _with_tags(fields, tags))
     with (refused := _Refused()), transaction.atomic():
         seq = _lock(user)
         if (existing := _replay_or_none(user, client_id, fingerprint)) is not None:
             return existing, False
         now = timezone.now()
         _check_span(start=start_time, end=end_time, paused_seconds=paused_seconds, now=now)
+        tags = session_tags_resolve(user=user, tag_ids=tags) or []
         refused.session = session = FocusSession(
             user=user,
             is_active=False,
@@ -332,9 +344,11 @@ def focus_session_log(
             label=label,
             sync_seq=seq,
             updated_at=now,
+            tag_ids=tags,
         )
         _set_span(session, start=start_time, end=end_time, paused_seconds=paused_seconds)
         _save(session)
+        session_tags_write(session, tags=tags, before=[])
         rollup_count(session, user=user, sign=1)
     return session, True
 
@@ -347,11 +361,24 @@ def _set_span(session: FocusSession, *, start: datetime, end: datetime, paused_s
     session.focus_seconds = session.focus_duration_seconds(now=end)
 
 
+def _as_counted(session: FocusSession, *, tag_ids: list[int]) -> FocusSession:
+    """The session with the tags it was counted with (its span is still the old one)."""
+    counted = FocusSession(
+        user_id=session.user_id,
+        start_time=session.start_time,
+        end_time=session.end_time,
+        focus_seconds=session.focus_seconds,
+        tag_ids=tag_ids,
+    )
+    return counted
+
+
 def focus_session_update(
     *, user: User, session_id: int, if_match: str | None = None, **changes
 ) -> FocusSession:
-    """Correct a session: `label` and `planned_minutes` always; the times of a stopped session
-    (the rules of a logged one). A change that changes nothing is no change (same version)."""
+    """Correct a session: `label`, `planned_minutes` and `tags` always; the times of a stopped
+    session (the rules of a logged one). A change that changes nothing is no change (same
+    version)."""
     with (refused := _Refused()), transaction.atomic():
         seq = _lock(user)
         refused.session = session = _owned(user, session_id)
@@ -368,6 +395,11 @@ def focus_session_update(
         ]
         for name in fields:
             setattr(session, name, changes[name])
+        before = list(session.tag_ids)
+        tags = session_tags_resolve(user=user, tag_ids=changes.get("tags"))
+        if tags is not None and tags != before:
+            session_tags_write(session, tags=tags, before=before)
+            fields.append("tag_ids")
         if times:
             stored = (session.start_time, session.end_time, int(session.paused_duration.total_seconds()))
             start = changes.get("start_time", stored[0])
@@ -375,7 +407,8 @@ def focus_session_update(
             paused = changes.get("paused_seconds", stored[2])
             if (start, end, paused) != stored:
                 _check_span(start=start, end=end, paused_seconds=paused, now=timezone.now())
-                rollup_count(session, user=user, sign=-1)  # as it was; counted again as it is below
+                # As it was (its old tags too); counted again as it is below.
+                rollup_count(_as_counted(session, tag_ids=before), user=user, sign=-1)
                 _set_span(session, start=start, end=end, paused_seconds=paused)
                 fields += ["start_time", "end_time", "last_event_at", "paused_duration", "focus_seconds"]
         if not fields:
@@ -385,6 +418,8 @@ def focus_session_update(
         _save(session, update_fields=fields)
         if "focus_seconds" in fields:
             rollup_count(session, user=user, sign=1)
+        elif "tag_ids" in fields:
+            rollup_tags_change(session, user=user, before=before)
     return session
 
 

@@ -258,7 +258,8 @@ class FocusSessionViewSet(APIViewSet):
     @extend_schema(
         summary="Session history",
         description="The caller's sessions, newest `start_time` first. `from`/`to` are days on "
-        "the user's own calendar (their `timezone`), inclusive, matched against `start_time`.",
+        "the user's own calendar (their `timezone`), inclusive, matched against `start_time`; `tag` "
+        "keeps the sessions with that tag (an id that is not one of your tags matches none).",
         parameters=[HistoryQuerySerializer],
         responses={200: FocusSessionSerializer(many=True), **errors(invalid())},
     )
@@ -271,6 +272,7 @@ class FocusSessionViewSet(APIViewSet):
             first=query.validated_data.get("from"),
             last=query.validated_data.get("to"),
             is_active=query.validated_data["is_active"],
+            tag=query.validated_data.get("tag"),
         )
         page = self.paginate_queryset(sessions)
         return self.get_paginated_response(FocusSessionSerializer(page, many=True).data)
@@ -281,7 +283,10 @@ class FocusSessionViewSet(APIViewSet):
         "sessions, focus seconds and whether the daily goal was met. A session counts on the local "
         "day it started, so one that runs past midnight counts wholly on the day it began. A streak "
         "day has at least one completed session; the current streak ends today, or yesterday while "
-        "today has none yet. Streaks cover the whole history, not just the window.",
+        "today has none yet. Streaks cover the whole history, not just the window. `by_tag` is the "
+        "window's focus per tag; `goals` each goal's current period (a week runs Monday to Sunday in "
+        "your zone); `days[].goals_met` the `day` goals met that day. With `tag`, every figure counts "
+        "only the sessions with that tag (a goal on another tag: the sessions with both).",
         parameters=[StatsQuerySerializer],
         responses={200: StatsSerializer, **errors(invalid())},
     )
@@ -290,6 +295,9 @@ class FocusSessionViewSet(APIViewSet):
         query = StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         stats = selectors.focus_session_stats(
-            user=request.user, days=query.validated_data["days"], now=timezone.now()
+            user=request.user,
+            days=query.validated_data["days"],
+            now=timezone.now(),
+            tag=query.validated_data.get("tag"),
         )
         return Response(StatsSerializer(stats).data)

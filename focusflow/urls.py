@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
+from focus_sessions.urls import goal_router, tag_router
 from focusflow.api import views
 from focusflow.events.views import EventsViewSet
 from focusflow.sync.views import SyncViewSet
@@ -13,6 +14,8 @@ router.register("events", EventsViewSet, basename="events")
 urlpatterns = [
     path("api/users/", include("users.urls")),
     path("api/sessions/", include("focus_sessions.urls")),
+    path("api/tags/", include((tag_router.urls, "tags"))),
+    path("api/goals/", include((goal_router.urls, "goals"))),
     path("api/journals/", include("journals.urls")),
     path("api/quotes/", include("quotes.urls")),
     path("api/", include(router.urls)),

@@ -27,7 +27,7 @@ from users.recovery import (
     reset_requested,
     reset_superseded,
 )
-from users.signals import time_zone_changed
+from users.signals import daily_goal_changed, time_zone_changed
 from users.tokens import (
     refresh_token_for,
     refresh_token_logout,
@@ -120,6 +120,8 @@ def user_update(*, user: User, **fields) -> User:
         user.save(update_fields=changed)
         if "timezone" in changed:
             time_zone_changed.send(sender=User, user=user)
+        if "daily_goal_minutes" in changed:
+            daily_goal_changed.send(sender=User, user=user)
     return user
 
 

@@ -15,10 +15,19 @@ from datetime import datetime
 from typing import NoReturn, assert_never
 
 from focusflow_client import AuthenticatedClient, Client
+from focusflow_client.api.goals import goals_create
 from focusflow_client.api.journals import journals_create
 from focusflow_client.api.quotes import quotes_today
-from focusflow_client.api.sessions import sessions_history, sessions_pause, sessions_start, sessions_stop
+from focusflow_client.api.sessions import (
+    sessions_history,
+    sessions_partial_update,
+    sessions_pause,
+    sessions_start,
+    sessions_stats,
+    sessions_stop,
+)
 from focusflow_client.api.sync import sync_changes
+from focusflow_client.api.tags import tags_create
 from focusflow_client.api.users import users_login, users_me, users_me_delete, users_register
 from focusflow_client.models import (
     AccountDeleteRequest,
@@ -26,19 +35,27 @@ from focusflow_client.models import (
     AuthenticationError,
     FocusSession,
     FocusSessionClientIdConflictError,
+    Goal,
+    GoalCreateRequest,
     InvalidCredentialsError,
     Journal,
     JournalCreateRequest,
     LoginRequest,
     NoQuotesError,
     PaginatedFocusSessionList,
+    PatchedSessionUpdateRequest,
     RegisterRequest,
     SessionAlreadyActiveError,
     SessionAlreadyPausedError,
     SessionChange,
     SessionOverlapError,
     StartRequest,
+    Stats,
     SyncPage,
+    Tag,
+    TagClientIdConflictError,
+    TagCreateRequest,
+    TagNameTakenError,
     TodayQuote,
     TokenPair,
     User,
@@ -133,6 +150,43 @@ def app_day(base_url: str) -> None:
     )
     if not isinstance(journal, Journal) or journal.session != stopped.id or journal.editable:
         unexpected("journal", journal)
+
+    # Tags and goals: what the focus was on, and how far it is from the week's target.
+    report = tags_create.sync(client=api, body=TagCreateRequest(name="Report", color="#1e90ff"))
+    if not isinstance(report, Tag):
+        unexpected("tag", report)
+    twin = tags_create.sync(client=api, body=TagCreateRequest(name="REPORT"))
+    if not isinstance(twin, TagNameTakenError | TagClientIdConflictError):
+        unexpected("same tag twice", twin)
+    match twin.code:
+        case "tag_name_taken":
+            existing: Tag | None = twin.existing  # a device maps its own tag to this one
+            if existing is None or existing.id != report.id:
+                unexpected("same tag twice", twin)
+        case "client_id_conflict":
+            unexpected("same tag twice (client_id)", twin)
+        case _:
+            assert_never(twin.code)
+    tagged = sessions_partial_update.sync(
+        id=stopped.id, client=api, body=PatchedSessionUpdateRequest(tags=[report.id])
+    )
+    if not isinstance(tagged, FocusSession) or tagged.tags != [report.id]:
+        unexpected("tag the session", tagged)
+    weekly = goals_create.sync(
+        client=api,
+        body=GoalCreateRequest(tag=report.id, period="week", target_minutes=120),
+    )
+    if not isinstance(weekly, Goal):
+        unexpected("goal", weekly)
+    stats = sessions_stats.sync(client=api, days=7, tag=report.id)
+    if not isinstance(stats, Stats):
+        unexpected("stats", stats)
+    by_tag: int | None = stats.by_tag[0].tag if stats.by_tag else None
+    progress = [entry for entry in stats.goals if entry.goal == weekly.id]
+    if by_tag != report.id or len(progress) != 1 or progress[0].met:
+        unexpected("stats", stats)
+    done = progress[0]
+    print(f"{report.name}: {done.focus_seconds} s of {weekly.target_minutes} min since {done.period_start}")
 
     history = sessions_history.sync(client=api)
     if not isinstance(history, PaginatedFocusSessionList) or history.results[0].id != stopped.id:

@@ -12,6 +12,8 @@ import createClient from "openapi-fetch";
 import type { components, paths } from "focusflow-api";
 
 type FocusSession = components["schemas"]["FocusSession"];
+type Tag = components["schemas"]["Tag"];
+type Goal = components["schemas"]["Goal"];
 
 function unexpected(step: string, answer: unknown): never {
   throw new Error(`${step}: unexpected answer ${JSON.stringify(answer)}`);
@@ -93,6 +95,37 @@ export async function appDay(baseUrl: string): Promise<void> {
     body: { content: "Good focus until the phone rang.", session: stopped.data.id },
   });
   if (journal.data?.session !== stopped.data.id || journal.data.editable) unexpected("journal", journal.error);
+
+  // Tags and goals: what the focus was on, and how far it is from the week's target.
+  const tag = await api.POST("/api/tags/", { body: { name: "Report", color: "#1e90ff" } });
+  if (tag.data === undefined) unexpected("tag", tag.error);
+  const report: Tag = tag.data;
+  const twin = await api.POST("/api/tags/", { body: { name: "REPORT", client_id: crypto.randomUUID() } });
+  if (twin.error === undefined || !("detail" in twin.error)) unexpected("same tag twice", twin.data);
+  switch (twin.error.code) {
+    case "tag_name_taken": {
+      const existing: Tag | null = twin.error.existing; // a device maps its own tag to this one
+      if (existing?.id !== report.id) unexpected("same tag twice", twin.error);
+      break;
+    }
+    default:
+      unexpected("same tag twice", twin.error);
+  }
+  const tagged = await api.PATCH("/api/sessions/{id}/", {
+    params: { path: { id: stopped.data.id } },
+    body: { tags: [report.id] },
+  });
+  const tags: number[] | undefined = tagged.data?.tags;
+  if (tags?.[0] !== report.id) unexpected("tag the session", tagged.error);
+  const weekly = await api.POST("/api/goals/", { body: { tag: report.id, period: "week", target_minutes: 120 } });
+  if (weekly.data === undefined) unexpected("goal", weekly.error);
+  const weeklyGoal: Goal = weekly.data;
+  const stats = await api.GET("/api/sessions/stats/", { params: { query: { days: 7, tag: report.id } } });
+  if (stats.data === undefined) unexpected("stats", stats.error);
+  const byTag: number | null | undefined = stats.data.by_tag[0]?.tag;
+  const progress = stats.data.goals.find((entry) => entry.goal === weeklyGoal.id);
+  if (byTag !== report.id || progress === undefined || progress.met) unexpected("stats", stats.data);
+  console.log(`${report.name}: ${progress.focus_seconds} s of ${weeklyGoal.target_minutes} min since ${progress.period_start}`);
 
   const history = await api.GET("/api/sessions/history/", { params: { query: { page_size: 10 } } });
   if (history.data === undefined) unexpected("history", history.error);

@@ -115,3 +115,35 @@ def test_the_change_page_shows_the_start_on_the_owners_clock(admin_client):
     assert "2026-11-20 01:00:00 PST (America/Los_Angeles)" in page
     assert "2026-11-20 09:00:00 UTC" in page
     assert "alice@example.com — 2026-11-20 01:00:00 PST, &quot;Deep work&quot;" in page
+
+
+def test_the_session_list_filters_by_tag_and_offers_the_accounts_tags(admin_client, alice, bob):
+    from focus_sessions import tags
+
+    thesis, _ = tags.tag_create(user=alice, name="Thesis")
+    tagged = FocusSessionFactory(user=alice, label="tagged")
+    tagged.tag_ids = [thesis.pk]
+    tagged.save(update_fields=["tag_ids"])
+    FocusSessionFactory(user=alice, label="plain")
+    page = admin_client.get("/admin/focus_sessions/focussession/", {"tag": str(thesis.pk)})
+    assert page.status_code == 200
+    assert [row[-1] for row in changelist_rows(page)] == ["tagged"]
+    offered = admin_client.get("/admin/focus_sessions/focussession/", {"user_email": "alice@example.com"})
+    assert b"Thesis" in offered.content
+    assert admin_client.get("/admin/focus_sessions/focussession/", {"tag": "x"}).status_code == 200
+
+
+def test_tags_and_goals_are_readable_per_user(admin_client, alice, bob):
+    from focus_sessions import goals, tags
+
+    tag, _ = tags.tag_create(user=alice, name="Alice's tag")
+    tags.tag_create(user=bob, name="Bob's tag")
+    goals.goal_create(user=alice, tag=tag.pk, period="week", target_minutes=90)
+    page = admin_client.get("/admin/focus_sessions/tag/", {"user_email": "alice@example.com"})
+    assert b"Alice&#x27;s tag" in page.content
+    assert b"Bob&#x27;s tag" not in page.content
+    assert admin_client.get(f"/admin/focus_sessions/tag/{tag.pk}/change/").status_code == 200
+    goals_page = admin_client.get("/admin/focus_sessions/goal/", {"user_email": "alice@example.com"})
+    assert goals_page.status_code == 200
+    assert b"week" in goals_page.content
+    assert admin_client.post("/admin/focus_sessions/tag/add/", {"name": "x"}).status_code == 403

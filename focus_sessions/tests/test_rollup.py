@@ -21,9 +21,11 @@ def counted_afresh(user: User) -> tuple[dict, list]:
     """Days and streaks from the sessions themselves, the slow way."""
     zone = ZoneInfo(User.objects.get(pk=user.pk).timezone)
     days: dict = {}
-    for session in FocusSession.objects.filter(user=user, is_active=False):
-        n, seconds = days.get(session.start_time.astimezone(zone).date(), (0, 0))
-        days[session.start_time.astimezone(zone).date()] = (n + 1, seconds + session.focus_seconds)
+    for start, focus in FocusSession.objects.filter(user=user, is_active=False).values_list(
+        "start_time", "focus_seconds"
+    ):
+        n, seconds = days.get(start.astimezone(zone).date(), (0, 0))
+        days[start.astimezone(zone).date()] = (n + 1, seconds + focus)
     runs: list = []
     for day in sorted(days):
         if runs and day == runs[-1][1] + timedelta(days=1):
@@ -34,7 +36,13 @@ def counted_afresh(user: User) -> tuple[dict, list]:
 
 
 def rollup_of(user: User) -> tuple[dict, list]:
-    days = {d.date: (d.sessions, d.focus_seconds) for d in FocusDay.objects.filter(user=user)}
+    # By column: the migration test reads it while the table is still as 0005 made it.
+    days = {
+        date: (sessions, seconds)
+        for date, sessions, seconds in FocusDay.objects.filter(user=user).values_list(
+            "date", "sessions", "focus_seconds"
+        )
+    }
     streaks = sorted(FocusStreak.objects.filter(user=user).values_list("first", "last", "days"))
     return days, streaks
 

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from focus_sessions.models import FocusSession
 from focus_sessions.tests.factories import FocusSessionFactory
 from focusflow.testing import T0, at, streamed_json
+from users.services import user_update
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +30,7 @@ SESSION_FIELDS = {
     "duration_seconds",
     "planned_minutes",
     "label",
+    "tags",
     "server_now",
     "version",
     "updated_at",
@@ -387,8 +389,7 @@ def test_history_survives_the_extremes_of_the_calendar(client_for, timezone_name
 
 
 def test_stats_default_to_seven_local_days_ending_today(alice_client, alice):
-    alice.daily_goal_minutes = 30
-    alice.save()
+    user_update(user=alice, daily_goal_minutes=30)  # through the service: the goal follows
     now = datetime(2026, 11, 20, 12, tzinfo=UTC)
     FocusSessionFactory(user=alice, start_time=now - timedelta(hours=3), minutes=20)
     FocusSessionFactory(user=alice, start_time=now - timedelta(hours=2), minutes=15)
@@ -402,8 +403,21 @@ def test_stats_default_to_seven_local_days_ending_today(alice_client, alice):
     assert body["timezone"] == "UTC"
     assert [d["date"] for d in body["days"]] == [f"2026-11-{d}" for d in range(14, 21)]
     today, two_days_ago = body["days"][-1], body["days"][-3]
-    assert today == {"date": "2026-11-20", "sessions": 2, "focus_seconds": 35 * 60, "goal_met": True}
-    assert two_days_ago == {"date": "2026-11-18", "sessions": 1, "focus_seconds": 600, "goal_met": False}
+    goal = body["goals"][0]["goal"]  # daily_goal_minutes is this goal (tag null, period day)
+    assert today == {
+        "date": "2026-11-20",
+        "sessions": 2,
+        "focus_seconds": 35 * 60,
+        "goal_met": True,
+        "goals_met": [goal],
+    }
+    assert two_days_ago == {
+        "date": "2026-11-18",
+        "sessions": 1,
+        "focus_seconds": 600,
+        "goal_met": False,
+        "goals_met": [],
+    }
     assert body["total_focus_seconds"] == 45 * 60
     assert body["current_streak_days"] == 1
     assert body["longest_streak_days"] == 1
@@ -413,7 +427,9 @@ def test_stats_goal_met_is_false_without_a_goal(alice_client, alice):
     FocusSessionFactory(user=alice, start_time=datetime(2026, 11, 20, 8, tzinfo=UTC), minutes=300)
     with time_machine.travel(datetime(2026, 11, 20, 12, tzinfo=UTC), tick=False):
         days = alice_client.get(STATS, {"days": 1}).json()["days"]
-    assert days == [{"date": "2026-11-20", "sessions": 1, "focus_seconds": 18000, "goal_met": False}]
+    assert days == [
+        {"date": "2026-11-20", "sessions": 1, "focus_seconds": 18000, "goal_met": False, "goals_met": []}
+    ]
 
 
 def test_stats_streaks_count_consecutive_local_days(alice_client, alice):
@@ -490,14 +506,15 @@ def test_stats_accept_a_year_and_a_day(alice_client):
     assert len(alice_client.get(STATS, {"days": 366}).json()["days"]) == 366
 
 
-def test_stats_cost_three_queries_whatever_the_history(alice_client, alice, django_assert_num_queries):
-    # the user; the window's days from the rollup; the longest and the latest streak
-    with django_assert_num_queries(3):
+def test_stats_cost_four_queries_whatever_the_history(alice_client, alice, django_assert_num_queries):
+    # the user; the goals (v1.2: `goals`, `goals_met`); the window's days and tags from the
+    # rollup, in one statement; the longest and the latest streak
+    with django_assert_num_queries(4):
         alice_client.get(STATS, {"days": 366})
     for day in range(1, 29):
         for hour in (8, 9, 10):
             FocusSessionFactory(user=alice, start_time=datetime(2026, 10, day, hour, tzinfo=UTC))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         alice_client.get(STATS, {"days": 366})
 
 

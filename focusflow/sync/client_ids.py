@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from rest_framework import status
 from rest_framework.fields import Field
@@ -85,4 +86,13 @@ def client_id_replay(
         return None
     if existing.client_fingerprint != fingerprint:
         raise ClientIdConflict(existing=existing, serializer=serializer)
+    return existing
+
+
+def client_id_retried(objects: QuerySet, **kwargs) -> Model | None:
+    """`client_id_replay` for a create service: when the request is a retry, the transaction
+    that numbered it is rolled back too, so a retry changes nothing, not even the counter."""
+    existing = client_id_replay(objects, **kwargs)
+    if existing is not None:
+        transaction.set_rollback(True)
     return existing

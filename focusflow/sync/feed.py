@@ -105,6 +105,21 @@ def sync_seq_next(*, user, profile: bool = False, refresh: tuple[str, ...] = ())
     return row[0]
 
 
+def sync_seqs_take(*, user, count: int) -> int:
+    """`count` more change numbers for one write that changes that many objects (a tag merge
+    rewrites every session of the tag): returns the first; the others follow it. Call it after
+    `sync_seq_next`, in the same transaction (the user's row lock is held)."""
+    table = connection.ops.quote_name(get_user_model()._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET sync_seq = sync_seq + %s WHERE id = %s RETURNING sync_seq", [count, user.pk]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise AccountGone()
+    return row[0] - count + 1
+
+
 def tombstone_add(*, user, kind: str, object_id: int, seq: int, client_id: UUID | None = None) -> None:
     """Record a deletion for the feed, in the deleting transaction, with its change number;
     the object's client id, if it had one, is spent for good (focusflow.sync.client_ids)."""

@@ -79,7 +79,8 @@ class SyncPageSerializer(serializers.Serializer):
 
 
 SYNC_DESCRIPTION = (
-    "Every change to the caller's sessions, journals and profile, one entry per object (its latest "
+    "Every change to the caller's sessions, journals, tags, goals and profile, one entry per object "
+    "(its latest "
     "state), in the order the server committed them. Deletions come as `deleted: true`, kept at "
     f"least {settings.SYNC_TOMBSTONE_RETENTION.days} days. Apply every page in order until "
     "`has_more` is false: you then have every change committed before that last page was read, "

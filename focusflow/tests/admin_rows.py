@@ -14,7 +14,8 @@ from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from focus_sessions.models import FocusSession
+from focus_sessions import goals, tags
+from focus_sessions.models import FocusSession, Goal, Tag
 from focus_sessions.tests.factories import FocusSessionFactory
 from journals.models import Journal
 from journals.tests.factories import JournalFactory
@@ -124,7 +125,26 @@ def add_jobs(n: int) -> None:
             )
 
 
+def add_tags(n: int) -> None:
+    for i in range(n):
+        user = _user()
+        tag, _ = tags.tag_create(user=user, name=f"{LABEL[:44]} {i:05d}", color="#1e90ff" if i % 2 else None)
+        if i % 3 == 0:
+            tags.tag_update(user=user, tag_id=tag.pk, archived=True)
+
+
+def add_goals(n: int) -> None:
+    for i in range(n):
+        user = _user()
+        tag, _ = tags.tag_create(user=user, name=f"{LABEL[:44]} {i:05d}")
+        goals.goal_create(
+            user=user, tag=tag.pk if i % 2 else None, period="week" if i % 3 else "day", target_minutes=600
+        )
+
+
 ROWS: dict[type[Model], Callable[[int], None]] = {
+    Tag: add_tags,
+    Goal: add_goals,
     User: add_users,
     FocusSession: add_sessions,
     Journal: add_journals,

@@ -393,8 +393,14 @@ def test_the_sync_feed_types_each_change_by_its_kind(schema):
     assert page["schema"] == {"$ref": "#/components/schemas/SyncPage"}
     assert components["SyncPage"]["properties"]["server_now"]["format"] == "date-time"
     kinds = components["SyncChange"]["discriminator"]["mapping"]
-    assert set(kinds) == {"session", "journal", "profile"}
-    for kind, shown in [("session", "FocusSession"), ("journal", "Journal"), ("profile", "User")]:
+    assert set(kinds) == {"session", "journal", "profile", "tag", "goal"}
+    for kind, shown in [
+        ("session", "FocusSession"),
+        ("journal", "Journal"),
+        ("profile", "User"),
+        ("tag", "Tag"),
+        ("goal", "Goal"),
+    ]:
         change = _component(schema, {"$ref": kinds[kind]})["properties"]
         assert change["type"]["enum"] == [kind]
         assert change["data"]["oneOf"][0] == {"$ref": f"#/components/schemas/{shown}"}
@@ -406,6 +412,8 @@ def test_exports_and_stats_are_fully_typed(schema):
     export = components["Export"]["properties"]
     assert export["focus_sessions"]["items"] == {"$ref": "#/components/schemas/FocusSession"}
     assert export["journals"]["items"] == {"$ref": "#/components/schemas/Journal"}
+    assert export["tags"]["items"] == {"$ref": "#/components/schemas/Tag"}
+    assert export["goals"]["items"] == {"$ref": "#/components/schemas/Goal"}
     assert components["Stats"]["properties"]["days"]["items"] == {"$ref": "#/components/schemas/DayStats"}
 
 

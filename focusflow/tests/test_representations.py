@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from rest_framework import serializers
 
-from focus_sessions.selectors import DayStats, FocusStats
-from focus_sessions.serializers import FocusSessionSerializer, StatsSerializer
+from focus_sessions import goals, tags
+from focus_sessions.selectors import DayStats, FocusStats, GoalProgress, TagStats
+from focus_sessions.serializers import FocusSessionSerializer, GoalSerializer, StatsSerializer, TagSerializer
 from focus_sessions.tests.factories import FocusSessionFactory
 from focusflow.api.fields import instant
 from focusflow.testing import T0, at
@@ -74,6 +75,27 @@ def test_journals_free_and_tied_match_drf(alice):
         assert JournalSerializer(journal).data == drf(JournalSerializer, journal)
 
 
+def test_tags_and_goals_match_drf(alice):
+    plain, _ = tags.tag_create(user=alice, name="Plain")
+    coloured, _ = tags.tag_create(user=alice, name="Coloured", color="#00ff00", client_id=uuid.uuid4())
+    for tag in (plain, coloured):
+        assert TagSerializer(tag).data == drf(TagSerializer, tag)
+    daily, _ = goals.goal_create(user=alice, tag=None, period="day", target_minutes=30)
+    weekly, _ = goals.goal_create(
+        user=alice, tag=plain.pk, period="week", target_minutes=300, client_id=uuid.uuid4()
+    )
+    for goal in (daily, weekly):
+        assert GoalSerializer(goal).data == drf(GoalSerializer, goal)
+
+
+def test_sessions_with_tags_match_drf(alice):
+    tag, _ = tags.tag_create(user=alice, name="x")
+    with at(0):
+        session = FocusSessionFactory(user=alice)
+        session.tag_ids = [tag.pk]
+        assert FocusSessionSerializer(session).data == drf(FocusSessionSerializer, session)
+
+
 def test_users_with_and_without_a_goal_match_drf():
     for user in (
         UserFactory(),
@@ -85,10 +107,18 @@ def test_users_with_and_without_a_goal_match_drf():
 def test_stats_match_drf():
     stats = FocusStats(
         timezone="Europe/Paris",
-        days=[DayStats(date=date(2026, 3, 29), sessions=2, focus_seconds=3000, goal_met=True)] * 3,
+        days=[
+            DayStats(date=date(2026, 3, 29), sessions=2, focus_seconds=3000, goal_met=True, goals_met=[4, 9])
+        ]
+        * 3,
         total_focus_seconds=9000,
         current_streak_days=3,
         longest_streak_days=7,
+        by_tag=[
+            TagStats(tag=3, sessions=2, focus_seconds=600),
+            TagStats(tag=None, sessions=1, focus_seconds=60),
+        ],
+        goals=[GoalProgress(goal=4, period_start=date(2026, 3, 23), focus_seconds=600, met=False)],
     )
     assert StatsSerializer(stats).data == drf(StatsSerializer, stats)
 

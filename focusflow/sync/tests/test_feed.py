@@ -108,9 +108,14 @@ def test_a_profile_change_comes_as_one_profile_entry(alice_client, alice):
     phone.sync()
     alice_client.patch("/api/users/me/", {"timezone": "Asia/Tokyo", "daily_goal_minutes": 90})
     body = alice_client.get(SYNC, {"cursor": phone.cursor}).json()
-    assert [(c["type"], c["data"]["timezone"], c["data"]["daily_goal_minutes"]) for c in body["changes"]] == [
-        ("profile", "Asia/Tokyo", 90)
+    profiles = [c for c in body["changes"] if c["type"] == "profile"]
+    assert [(c["data"]["timezone"], c["data"]["daily_goal_minutes"]) for c in profiles] == [
+        ("Asia/Tokyo", 90)
     ]
+    # v1.2: the daily goal is also the goal with no tag and period `day`, its own entry.
+    goals = [c["data"] for c in body["changes"] if c["type"] == "goal"]
+    assert [(g["tag"], g["period"], g["target_minutes"]) for g in goals] == [(None, "day", 90)]
+    assert len(body["changes"]) == 2
     # Saving the same values again is no change.
     alice_client.patch("/api/users/me/", {"timezone": "Asia/Tokyo"})
     assert alice_client.get(SYNC, {"cursor": body["cursor"]}).json()["changes"] == []

@@ -8,14 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from django.contrib.auth import get_user_model
 
 from focus_sessions.models import FocusSession
-from focus_sessions.serializers import FocusSessionSerializer
+from focusflow.sync.feed import sync_kinds
 from focusflow.testing import DeviceCopy, all_at_once, bearer, comparable, send_all_at_once
 from journals.models import Journal
-from journals.serializers import JournalSerializer
-from users.serializers import UserSerializer
 from users.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -45,12 +42,11 @@ class Device:
 
 
 def server_copy(user) -> dict:
-    user = get_user_model().objects.get(pk=user.pk)
-    copy = {("profile", user.pk): comparable("profile", UserSerializer(user).data)}
-    for session in FocusSession.objects.filter(user=user):
-        copy[("session", session.pk)] = comparable("session", FocusSessionSerializer(session).data)
-    for journal in Journal.objects.filter(user=user):
-        copy[("journal", journal.pk)] = comparable("journal", JournalSerializer(journal).data)
+    """Every object of every kind the feed syncs (tags and goals too), as its endpoint shows it."""
+    copy = {}
+    for kind in sync_kinds():
+        for obj in kind.model.objects.filter(**{kind.owner_field: user.pk}):
+            copy[(kind.name, obj.pk)] = comparable(kind.name, kind.serializer(obj).data)
     return copy
 
 
