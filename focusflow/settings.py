@@ -233,6 +233,8 @@ MAX_PAGE_SIZE = 100
 EVENTS_HEARTBEAT_SECONDS = env_int("EVENTS_HEARTBEAT_SECONDS", 15, minimum=1, maximum=15)
 EVENTS_MAX_STREAMS_PER_USER = 50
 EVENTS_TICKET_SECONDS = 60
+# Streams an events process opens at once (each opening holds a database connection meanwhile).
+EVENTS_OPENING_AT_ONCE = 10
 
 # How long deletions stay in the sync feed; a sync cursor older than this answers 410.
 SYNC_TOMBSTONE_RETENTION = timedelta(days=env_int("SYNC_TOMBSTONE_DAYS", 30, minimum=30, maximum=3650))

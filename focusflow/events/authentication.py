@@ -1,6 +1,7 @@
 """`GET /api/events/?ticket=`: a browser's EventSource cannot send an Authorization header, so
 it presents a ticket bought with its access token (`POST /api/events/ticket/`)."""
 
+from django.core.handlers.asgi import ASGIRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -16,9 +17,10 @@ class TicketInvalid(exceptions.AuthenticationFailed):
 class TicketAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         ticket = request.query_params.get("ticket")
-        if ticket is None:
-            return None  # the bearer token's turn
-        credential = event_ticket_spend(ticket)
+        if ticket is None or request.method != "GET":
+            return None  # the bearer token's turn (and any other method is refused anyway)
+        # Spent only where its stream can open: a WSGI server answers 421 (focusflow.events.views).
+        credential = event_ticket_spend(ticket, spend=isinstance(request._request, ASGIRequest))
         if credential is None:
             raise TicketInvalid()
         holder = token_holder(user_id=credential.user_id, family=credential.family)

@@ -16,9 +16,11 @@ from collections import defaultdict
 
 import orjson
 import redis.asyncio as aioredis
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from focusflow.events.slots import stream_slots_keep
 from focusflow.sync.pokes import CHANNEL, local_receiver_add
 
 logger = logging.getLogger(__name__)
@@ -35,10 +37,11 @@ class Listener:
     """One stream's mailbox: `wake` is set by a poke; `account_changed` says the poke was about
     the account's credentials."""
 
-    __slots__ = ("user_id", "wake", "account_changed", "poked_at")
+    __slots__ = ("user_id", "slot", "wake", "account_changed", "poked_at")
 
-    def __init__(self, user_id: int) -> None:
+    def __init__(self, user_id: int, slot: str) -> None:
         self.user_id = user_id
+        self.slot = slot
         self.wake = asyncio.Event()
         self.account_changed = False
         self.poked_at = 0.0  # time.monotonic() of the latest poke
@@ -54,11 +57,12 @@ class Hub:
         self._listeners: dict[int, set[Listener]] = defaultdict(set)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscriber: asyncio.Task | None = None
+        self._keeper: asyncio.Task | None = None
         self._live: asyncio.Event | None = None
         local_receiver_add(self._deliver_threadsafe)
 
-    def listen(self, user_id: int) -> Listener:
-        listener = Listener(user_id)
+    def listen(self, user_id: int, slot: str) -> Listener:
+        listener = Listener(user_id, slot)
         self._listeners[user_id].add(listener)
         return listener
 
@@ -78,6 +82,7 @@ class Hub:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # the first stream in this event loop
             self._loop, self._live = loop, asyncio.Event()
+            self._keeper = loop.create_task(self._keep_slots())
             if settings.REDIS_URL:
                 self._subscriber = loop.create_task(self._subscribe(settings.REDIS_URL))
             else:
@@ -96,6 +101,20 @@ class Hub:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self.deliver, message)
+
+    async def _keep_slots(self) -> None:
+        """Every heartbeat, renew the slots of every open stream of this process (one Redis
+        round trip), whatever each stream is doing (focusflow.events.slots)."""
+        keep = sync_to_async(stream_slots_keep, thread_sensitive=False)
+        while True:
+            await asyncio.sleep(settings.EVENTS_HEARTBEAT_SECONDS)
+            live = [
+                (listener.user_id, listener.slot) for group in self._listeners.values() for listener in group
+            ]
+            try:
+                await keep(live)
+            except Exception:  # never let the keeper die: the next heartbeat tries again
+                logger.exception("events: renewing stream slots failed")
 
     def _wake_all(self) -> None:
         for listeners in self._listeners.values():

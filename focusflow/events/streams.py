@@ -10,7 +10,7 @@
 The stream registers with the hub before it reads its backlog, so a change committed while
 the backlog is read is either in it or pokes the stream afterwards: nothing falls between.
 Every heartbeat the stream looks again whatever the pokes said (a comment line keeps proxies
-from closing it), checks its credential, and renews its slot.
+from closing it) and checks its credential; its process renews its slot (focusflow.events.slots).
 
 The database is read in a small pool of threads (the event loop's default executor), each
 keeping its own connection: a thousand idle streams hold no connection and no thread of
@@ -33,7 +33,7 @@ from focusflow.api.exceptions import AccountGone
 from focusflow.api.renderers import render_json
 from focusflow.events.credentials import Credential
 from focusflow.events.hub import hub
-from focusflow.events.slots import stream_slot_keep, stream_slot_release
+from focusflow.events.slots import stream_slot_release, stream_slot_started
 from focusflow.sync.feed import SyncCursor, SyncPage, cursor_encode, sync_page, sync_position
 from users.tokens import token_holder
 
@@ -119,20 +119,23 @@ async def _look_shared(*, credential: Credential, after: int, chain_start: int, 
     return await asyncio.shield(found[1])
 
 
-_keep_async = sync_to_async(stream_slot_keep, thread_sensitive=False)
 _release_async = sync_to_async(stream_slot_release, thread_sensitive=False)
 
 
 async def event_stream(*, credential: Credential, cursor: SyncCursor, slot: str) -> AsyncIterator[bytes]:
     """The stream after `cursor`, until its credential ends or the client goes."""
     user = _User(credential.user_id)
-    listener = hub.listen(credential.user_id)
+    stream_slot_started(slot)
+    listener = hub.listen(credential.user_id, slot)
     try:
         await hub.ready()
         seq, chain_start = cursor.seq, cursor.chain_start
         check, beat_at = True, time.monotonic() + settings.EVENTS_HEARTBEAT_SECONDS
         ready = False
         while True:
+            if credential.expires_at <= time.time():
+                yield event("end", {"reason": "expired"})
+                return
             try:
                 if check:
                     look = await _look_async(
@@ -161,7 +164,9 @@ async def event_stream(*, credential: Credential, cursor: SyncCursor, slot: str)
                     yield event("change", change.entry(), id=position)
                 seq = max(seq, look.page.seq)
                 if look.page.has_more:
-                    check = False
+                    # A long backlog, read as fast as the client takes it: the credential again
+                    # for each page, as it may have ended meanwhile.
+                    check = True
                     continue
                 if not ready:  # the backlog is sent
                     position = cursor_encode(
@@ -175,7 +180,6 @@ async def event_stream(*, credential: Credential, cursor: SyncCursor, slot: str)
                 return
             if time.monotonic() >= beat_at:
                 yield HEARTBEAT
-                await _keep_async(user_id=credential.user_id, slot=slot)
                 beat_at = time.monotonic() + settings.EVENTS_HEARTBEAT_SECONDS
     finally:
         hub.forget(listener)

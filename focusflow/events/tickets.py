@@ -21,31 +21,39 @@ def _digest(ticket: str) -> str:
     return hashlib.sha256(ticket.encode()).hexdigest()
 
 
-def event_ticket_issue(*, credential: Credential) -> str:
+def event_ticket_issue(*, credential: Credential) -> tuple[str, int]:
+    """A new ticket, and the seconds it stays valid: EVENTS_TICKET_SECONDS, or until the token
+    that bought it expires, if sooner."""
     ticket = secrets.token_urlsafe(32)
+    token_expires_at = datetime_from_epoch(credential.expires_at)
+    expires_at = min(timezone.now() + timedelta(seconds=settings.EVENTS_TICKET_SECONDS), token_expires_at)
     EventTicket.objects.create(
         digest=_digest(ticket),
         user_id=credential.user_id,
         family=credential.family,
         token_version=credential.token_version,
-        token_expires_at=datetime_from_epoch(credential.expires_at),
-        expires_at=timezone.now() + timedelta(seconds=settings.EVENTS_TICKET_SECONDS),
+        token_expires_at=token_expires_at,
+        expires_at=expires_at,
     )
-    return ticket
+    return ticket, max(0, round((expires_at - timezone.now()).total_seconds()))
 
 
-def event_ticket_spend(ticket: str) -> Credential | None:
+def event_ticket_spend(ticket: str, *, spend: bool = True) -> Credential | None:
     """The credential a ticket carries, once: None for a ticket unknown, spent or expired, or
-    whose token has expired. Whether its login still stands is the caller's question."""
+    whose token has expired. Whether its login still stands is the caller's question. With
+    `spend=False`, the same answer, and the ticket stays (a request that cannot open its stream
+    here must not use it up)."""
     if not ticket.isascii() or not 0 < len(ticket) <= _MAX_LENGTH:
         return None
     table = connection.ops.quote_name(EventTicket._meta.db_table)
+    columns = "user_id, family, token_version, token_expires_at, expires_at"
+    sql = (
+        f"DELETE FROM {table} WHERE digest = %s RETURNING {columns}"
+        if spend
+        else f"SELECT {columns} FROM {table} WHERE digest = %s"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {table} WHERE digest = %s "
-            "RETURNING user_id, family, token_version, token_expires_at, expires_at",
-            [_digest(ticket)],
-        )
+        cursor.execute(sql, [_digest(ticket)])
         row = cursor.fetchone()
     if row is None:
         return None

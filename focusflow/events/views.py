@@ -1,5 +1,7 @@
 """`GET /api/events/` (the stream) and `POST /api/events/ticket/`."""
 
+import threading
+
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
@@ -70,6 +72,9 @@ class TicketSerializer(serializers.Serializer):
     expires_in = serializers.IntegerField(help_text="Seconds it stays valid.")
 
 
+_opening = threading.BoundedSemaphore(settings.EVENTS_OPENING_AT_ONCE)
+
+
 class StreamNegotiation(DefaultContentNegotiation):
     """EventSource asks for `text/event-stream`: the stream is that, and an error before it is
     the API's JSON whatever the `Accept` header says."""
@@ -82,6 +87,20 @@ class EventsViewSet(APIViewSet):
     pagination_class = None
     content_negotiation_class = StreamNegotiation
     http_method_names = ["get", "post", "options"]  # no HEAD: it would hold a stream open for nothing
+
+    def dispatch(self, request, *args, **kwargs):
+        """A stream's opening, from authentication to its first byte, holds a database
+        connection in a thread of its own (Django's ASGI handler): at most
+        EVENTS_OPENING_AT_ONCE at a time per process, so a herd of reconnects (an events
+        instance restarted, its streams coming here) cannot use up PostgreSQL's connections.
+        The connection goes when the opening is done; the stream reads in a shared pool."""
+        if request.method != "GET" or not isinstance(request, ASGIRequest):
+            return super().dispatch(request, *args, **kwargs)
+        with _opening:
+            try:
+                return super().dispatch(request, *args, **kwargs)
+            finally:
+                connection.close()
 
     def initialize_request(self, request, *args, **kwargs):
         self.action = self.action_map.get(request.method.lower())  # DRF sets it only afterwards
@@ -135,15 +154,13 @@ class EventsViewSet(APIViewSet):
         slot = stream_slot_take(user_id=request.user.pk)
         if slot is None:
             raise TooManyStreams(wait=settings.EVENTS_HEARTBEAT_SECONDS)
-        # This request's thread lives as long as the stream; its connection goes now (the
-        # stream reads in a shared pool of threads).
-        connection.close()
         return _stream(event_stream(credential=credential, cursor=cursor, slot=slot))
 
     @extend_schema(
         summary="A ticket for EventSource",
         description=(
-            "A single-use ticket for `GET /api/events/?ticket=`, valid 60 seconds, for a browser's "
+            "A single-use ticket for `GET /api/events/?ticket=`, valid 60 seconds (or until the "
+            "token that bought it expires, if sooner: `expires_in`), for a browser's "
             "EventSource (which cannot send headers). It speaks for the login of the token that "
             "bought it: refused once that login ends; its stream ends when that token expires."
         ),
@@ -153,10 +170,8 @@ class EventsViewSet(APIViewSet):
     )
     @action(detail=False, methods=["post"])
     def ticket(self, request):
-        ticket = event_ticket_issue(credential=Credential.of_token(request.auth))
-        return Response(
-            {"ticket": ticket, "expires_in": settings.EVENTS_TICKET_SECONDS}, status=status.HTTP_201_CREATED
-        )
+        ticket, expires_in = event_ticket_issue(credential=Credential.of_token(request.auth))
+        return Response({"ticket": ticket, "expires_in": expires_in}, status=status.HTTP_201_CREATED)
 
 
 def _stream(content) -> StreamingHttpResponse:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from focusflow.events.models import EventTicket
 from focusflow.events.tickets import event_ticket_spend
 from focusflow.sync.feed import SyncCursor, cursor_encode
-from focusflow.testing import all_at_once, bearer
+from focusflow.testing import access_token_for, all_at_once, bearer
 from users.tokens import refresh_token_for, token_family_revoke
 
 pytestmark = pytest.mark.django_db
@@ -129,10 +129,18 @@ def test_a_ticket_dies_with_its_password(alice, api_client):
     assert api_client.get(EVENTS, {"ticket": ticket}).status_code == 401
 
 
-def test_a_valid_ticket_authenticates_the_stream_as_its_account(alice_client, api_client):
+def test_a_server_that_cannot_stream_does_not_spend_the_ticket(alice_client, api_client):
     ticket = alice_client.post(TICKET).json()["ticket"]
     assert api_client.get(EVENTS, {"ticket": ticket}).json()["code"] == "events_not_served_here"  # WSGI
-    assert not EventTicket.objects.exists()
+    assert api_client.head(EVENTS, {"ticket": ticket}).status_code in (401, 405)  # never a stream
+    assert EventTicket.objects.count() == 1
+
+
+def test_a_ticket_lives_no_longer_than_the_token_that_bought_it(alice, api_client):
+    token = access_token_for(alice)
+    token.set_exp(lifetime=timedelta(seconds=20))
+    body = api_client.post(TICKET, HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert body["expires_in"] in (19, 20)
 
 
 def test_unused_tickets_are_purged_once_expired(alice_client, time_machine):
