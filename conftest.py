@@ -18,6 +18,7 @@ from playwright.sync_api import sync_playwright
 from rest_framework.test import APIClient
 
 from deploy.check.procs import free_port
+from deploy.check.stack import events_command
 from focusflow.testing import TEST_REDIS_URL, SchemaConformance, UserClient
 from users.tests.factories import PASSWORD, UserFactory
 
@@ -139,27 +140,17 @@ def live_server_env(django_db_setup, django_db_blocker) -> dict[str, str]:
 
 class LiveServer:
     """gunicorn (the web process) on a free port, or, with `events=True`, uvicorn (an events
-    process) as the operations guide runs it."""
+    process) exactly as its systemd unit runs it."""
 
     def __init__(self, env: dict[str, str], workers: int = 4, *, events: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if events:
-            command = [
-                "uvicorn",
-                "focusflow.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-                "--timeout-graceful-shutdown",
-                "2",
-            ]
+            command = events_command(self.port)
         else:
             command = [
+                sys.executable,
+                "-m",
                 "gunicorn",
                 "focusflow.wsgi",
                 "--bind",
@@ -172,7 +163,7 @@ class LiveServer:
                 # instance; several test servers (and other checkouts) would fight over it.
                 "--no-control-socket",
             ]
-        self.process = subprocess.Popen([sys.executable, "-m", *command], cwd=BASE_DIR, env=env)
+        self.process = subprocess.Popen(command, cwd=BASE_DIR, env=env)
         try:
             self._wait_until_healthy(timeout=30)
         except BaseException:

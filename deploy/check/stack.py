@@ -197,6 +197,20 @@ class Worker:
         return time.monotonic() - started, self.process.returncode
 
 
+def events_command(port: int) -> list[str]:
+    """An events process on `port`, exactly as deploy/systemd/focusflow-events@.service runs it
+    (this interpreter's uvicorn)."""
+    exec_start = next(
+        line.split("=", 1)[1]
+        for line in EVENTS_UNIT.read_text().splitlines()
+        if line.startswith("ExecStart=")
+    )
+    program, *arguments = exec_start.replace("%i", str(port)).split()
+    if not program.endswith("/uvicorn"):
+        raise RuntimeError(f"{EVENTS_UNIT.name}: ExecStart is not uvicorn: {exec_start}")
+    return [sys.executable, "-m", "uvicorn", *arguments]
+
+
 class EventsInstance:
     """One events process: uvicorn exactly as deploy/systemd/focusflow-events@.service runs it."""
 

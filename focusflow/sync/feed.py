@@ -82,23 +82,12 @@ def sync_seq_next(*, user, profile: bool = False, refresh: tuple[str, ...] = ())
     so call it first in the transaction that makes the change (every write of one user then
     runs one at a time, in the order of their numbers); once it commits, the account's live
     streams are poked (focusflow.sync.pokes). `profile`: the change is to the profile itself,
-    which then carries the number. `refresh`: fields of `user` to read again
-    in the same statement, current as of the lock. AccountGone if the account was deleted
-    meanwhile."""
+    which then carries the number. `refresh`: fields of `user` to read again in the same
+    statement, current as of the lock. AccountGone if the account was deleted meanwhile."""
     if not connection.in_atomic_block:
         raise RuntimeError("sync_seq_next must run inside the transaction that makes the change")
-    table = connection.ops.quote_name(get_user_model()._meta.db_table)
     # On the right of SET, columns have their old values: profile_seq gets the new number.
-    also = ", profile_seq = sync_seq + 1" if profile else ""
-    columns = "".join(f", {connection.ops.quote_name(name)}" for name in refresh)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET sync_seq = sync_seq + 1{also} WHERE id = %s RETURNING sync_seq{columns}",
-            [user.pk],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise AccountGone()
+    row = _advance(user=user, by=1, also=", profile_seq = sync_seq + 1" if profile else "", refresh=refresh)
     for name, value in zip(refresh, row[1:], strict=True):
         setattr(user, name, value)
     poke_changes(user_id=user.pk, seq=row[0])
@@ -109,15 +98,22 @@ def sync_seqs_take(*, user, count: int) -> int:
     """`count` more change numbers for one write that changes that many objects (a tag merge
     rewrites every session of the tag): returns the first; the others follow it. Call it after
     `sync_seq_next`, in the same transaction (the user's row lock is held)."""
+    return _advance(user=user, by=count)[0] - count + 1
+
+
+def _advance(*, user, by: int, also: str = "", refresh: tuple[str, ...] = ()) -> tuple:
+    """Add `by` to the account's change counter: (the new counter, *`refresh`)."""
     table = connection.ops.quote_name(get_user_model()._meta.db_table)
+    columns = "".join(f", {connection.ops.quote_name(name)}" for name in refresh)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET sync_seq = sync_seq + %s WHERE id = %s RETURNING sync_seq", [count, user.pk]
+            f"UPDATE {table} SET sync_seq = sync_seq + %s{also} WHERE id = %s RETURNING sync_seq{columns}",
+            [by, user.pk],
         )
         row = cursor.fetchone()
     if row is None:
         raise AccountGone()
-    return row[0] - count + 1
+    return row
 
 
 def tombstone_add(*, user, kind: str, object_id: int, seq: int, client_id: UUID | None = None) -> None:
