@@ -122,7 +122,10 @@ def bob_client(client_for, bob) -> APIClient:
 
 @pytest.fixture(scope="session")
 def live_server_env(django_db_setup, django_db_blocker) -> dict[str, str]:
-    """Environment for a server process that shares the test database."""
+    """Environment for a server process that shares the test database, and its Redis emptied:
+    the database is new each run, so user ids come again, and an account state cached by a
+    run a minute ago (users.auth_state) would be taken for the new user's."""
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
     db = settings.DATABASES["default"]
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return {

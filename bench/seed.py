@@ -139,9 +139,10 @@ def seed_tags(user: User, *, tags: int, week_goals: int, day_goals: int) -> None
     daily goal on all focus, and week and day goals on the first tags; the rollup recounted."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO focus_sessions_tag (user_id, name, color, archived, created_at, updated_at, "
-            "version, client_id, client_fingerprint, sync_seq) SELECT %(user)s, 'Tag ' || n, NULL, false, "
-            "now(), now(), 1, NULL, '', 0 FROM generate_series(1, %(tags)s) AS n RETURNING id",
+            "INSERT INTO focus_sessions_tag (user_id, name, name_fold, color, archived, created_at, "
+            "updated_at, version, client_id, client_fingerprint, sync_seq) SELECT %(user)s, 'Tag ' || n, "
+            "'tag ' || n, NULL, false, now(), now(), 1, NULL, '', 0 FROM generate_series(1, %(tags)s) AS n "
+            "RETURNING id",
             {"user": user.pk, "tags": tags},
         )
         ids = sorted(row[0] for row in cursor.fetchall())

@@ -17,6 +17,7 @@ from rest_framework import exceptions
 from focus_sessions.exceptions import GoalExists
 from focus_sessions.models import GOAL_UNIQUE, Goal, Tag
 from focus_sessions.serializers import GoalSerializer
+from focus_sessions.tagging import tags_merged_into
 from focusflow.api.conditional import if_match_check
 from focusflow.db.constraints import violated_constraint
 from focusflow.sync.client_ids import client_fingerprint, client_id_retried
@@ -42,9 +43,17 @@ class _Refused:
         return False
 
 
-def _check(*, user: User, tag_id: int | None, period: str, target_minutes: int) -> None:
+def _goal_tag(*, user: User, tag_id: int | None) -> int | None:
+    """The tag a goal sent with `tag_id` gets: that tag, or the one it was merged into (the
+    sending device did not know yet); not the user's tag, a 400 on `tag`."""
     if tag_id is not None and not Tag.objects.filter(user=user, pk=tag_id).exists():
-        raise exceptions.ValidationError({"tag": ["No such tag among yours."]})
+        tag_id = tags_merged_into(user=user, tag_ids=[tag_id]).get(tag_id)
+        if tag_id is None:
+            raise exceptions.ValidationError({"tag": ["No such tag among yours."]})
+    return tag_id
+
+
+def _check(*, period: str, target_minutes: int) -> None:
     most = Goal.MAX_MINUTES[period]
     if target_minutes > most:
         raise exceptions.ValidationError({"target_minutes": [f"At most {most:,} minutes a {period}."]})
@@ -76,7 +85,8 @@ def goal_create(
         )
         if existing is not None:
             return existing, False
-        _check(user=user, tag_id=tag, period=period, target_minutes=target_minutes)
+        tag = _goal_tag(user=user, tag_id=tag)
+        _check(period=period, target_minutes=target_minutes)
         now = timezone.now()
         refused.key = (tag, period)
         goal = Goal(
@@ -112,6 +122,8 @@ def goal_update(*, user: User, goal_id: int, if_match: str | None = None, **chan
         goal = goal_owned(user=user, goal_id=goal_id)
         if_match_check(goal, if_match, serializer=GoalSerializer)
         was_daily = goal.is_daily_goal
+        if "tag" in changes:
+            changes["tag"] = _goal_tag(user=user, tag_id=changes["tag"])
         fields = [
             name
             for name, attribute in (
@@ -127,7 +139,7 @@ def goal_update(*, user: User, goal_id: int, if_match: str | None = None, **chan
         tag_id = changes.get("tag", goal.tag_id)
         period = changes.get("period", goal.period)
         target = changes.get("target_minutes", goal.target_minutes)
-        _check(user=user, tag_id=tag_id if "tag" in fields else None, period=period, target_minutes=target)
+        _check(period=period, target_minutes=target)
         goal.tag_id, goal.period, goal.target_minutes = tag_id, period, target
         refused.key = (tag_id, period)
         goal.version += 1

@@ -1,4 +1,5 @@
 import math
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -31,6 +32,7 @@ CLIENT_ID_UNIQUE = "session_client_id_unique_per_user"
 # case-folded; at most this many on one session.
 TAG_NAME_MAX_LENGTH = 50
 TAG_NAME_UNIQUE = "tag_name_unique_per_user_ci"
+TAG_NAME_FOLD_UNIQUE = "tag_name_fold_unique_per_user"
 TAG_CLIENT_ID_UNIQUE = "tag_client_id_unique_per_user"
 SESSION_MAX_TAGS = 10
 # Goals: one per (user, tag or none, period).
@@ -255,18 +257,25 @@ class Synced(models.Model):
 
 class Tag(Synced):
     """What a user focuses on ("Thesis", "Spanish"). Per user; the name is unique among the
-    user's tags, archived ones included, compared case-folded (`name_key`, a unique index):
+    user's tags, archived ones included, compared case-folded (`name_fold`, a unique index):
     two devices that made the same tag offline meet the database's refusal, a 409 with the
     tag that exists. Deleting or merging a tag deletes the row (a tombstone for the sync feed,
     and a `DeletedTag` so a late upload naming it is understood)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=TAG_NAME_MAX_LENGTH)
+    # The name as the list orders it. It was the uniqueness key until migration 0009; its
+    # unique constraint stays for the release before it (which knows no `name_fold`) and goes,
+    # with this column's key role, in a later release.
     name_key = models.GeneratedField(
         expression=Lower("name"),
         output_field=models.CharField(max_length=TAG_NAME_MAX_LENGTH),
         db_persist=True,
     )
+    # `tag_name_fold(name)`, kept by `save()`: Unicode caseless matching, which PostgreSQL's
+    # lower() is not (ß, final sigma, and nothing beyond ASCII under a "C" locale). Null only on
+    # a row the release before 0009 wrote, until a later release backfills it.
+    name_fold = models.TextField(null=True, editable=False)  # noqa: DJ001
     # Null, not "": the contract says a tag without a colour has `color: null`.
     color = models.CharField(max_length=7, null=True, blank=True)  # noqa: DJ001
     archived = models.BooleanField(default=False)
@@ -276,6 +285,7 @@ class Tag(Synced):
         indexes = [models.Index(fields=["user", "sync_seq"], name="tag_sync_idx")]
         constraints = [
             # Also the index of the list, by name case-insensitively.
+            models.UniqueConstraint(fields=["user", "name_fold"], name=TAG_NAME_FOLD_UNIQUE),
             models.UniqueConstraint(fields=["user", "name_key"], name=TAG_NAME_UNIQUE),
             models.UniqueConstraint(fields=["user", "client_id"], name=TAG_CLIENT_ID_UNIQUE),
             # Target of the (tag, user) foreign keys of session tags and goals.
@@ -293,14 +303,30 @@ class Tag(Synced):
     def __str__(self) -> str:
         return f"{self.name} (archived)" if self.archived else self.name
 
+    def save(self, *args, **kwargs) -> None:
+        self.name_fold = tag_name_fold(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_fold"}
+        super().save(*args, **kwargs)
+
+
+def tag_name_fold(name: str) -> str:
+    """What two tag names are compared by: Unicode's canonical caseless match,
+    NFD(casefold(NFD(name))), stored in NFC (an "é" typed as one character or as "e" and an
+    accent, "Straße" and "STRASSE", "ΣΑΣ" and "σας" are one name each)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
 
 class DeletedTag(models.Model):
     """The id of a tag the user deleted (or merged away), kept for good: a session upload that
-    still names it (a device that did not know yet) drops it silently, while an id that never
-    was the user's is a 400."""
+    still names it (a device that did not know yet) drops it silently, or gets the tag it was
+    merged into, while an id that never was the user's is a 400."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     tag_id = models.BigIntegerField()
+    # The live tag it was merged into, if any: a late upload naming it gets that tag instead.
+    # Kept pointing at a live tag (or null) by every later delete and merge.
+    merged_into = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "tag_id"], name="deleted_tag_once")]

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import QuerySet
-from rest_framework import exceptions
 
 from focus_sessions.models import FocusDay, FocusDayTag, FocusSession, FocusStreak, Goal, Tag
+from focus_sessions.tagging import tag_filter_resolve
 from focusflow.core.dates import local_range_filter, local_today
 from focusflow.db.rows import rows_of
 from users.models import User
@@ -24,7 +24,9 @@ def focus_session_history(
     tag: int | None = None,
 ) -> QuerySet[FocusSession]:
     """The user's sessions whose start falls on local days first..last (inclusive), with
-    `tag` among their tags when given."""
+    `tag` among their tags when given (`tag_filter_resolve`: not the user's, a 400)."""
+    if tag is not None:
+        tag = tag_filter_resolve(user=user, tag=tag)
     sessions = FocusSession.objects.filter(
         user=user,
         **local_range_filter("start_time", zone=ZoneInfo(user.timezone), first=first, last=last),
@@ -112,68 +114,96 @@ def _tag_streaks(*, user: User, tag: int) -> tuple[date | None, int | None, int 
 
 @cache
 def _window_sql() -> str:
-    """A window of the rollup, whole days and per tag, in one statement: `(date, tag, sessions,
-    focus, untagged sessions, untagged focus)`, `tag` null on a day's own row."""
+    """What stats reads, in one statement and by index whatever the length of the history,
+    one row per fact, `(kind, day, key, a, b)`:
+
+    - `d`: a day with focus, from the window's first day or this week's Monday if earlier:
+      `(d, date, -, sessions, focus)`;
+    - `t`: a tag's sums over the window, `key` null for the sessions without tags:
+      `(t, -, tag, sessions, focus)`;
+    - `day` or `week`: a goal, by its period: `(period, -, goal id, tag, target minutes)`;
+    - `x`: a day's focus on a tag that has a goal, over the same days as `d`:
+      `(x, date, tag, -, focus)`;
+    - `s`: the streaks: `(s, the latest streak's last day, its length, the longest's length, -)`.
+
+    Sums are SQL's; goal progress is Python's, over the few `x` rows. Planning dominates a
+    statement this small: every join or subquery more in it costs more than the rows it saves
+    (`make bench`, docs/performance.md), hence the goals' tags as an array, not a join."""
     quote = connection.ops.quote_name
     days, tags = quote(FocusDay._meta.db_table), quote(FocusDayTag._meta.db_table)
+    goals, streaks = quote(Goal._meta.db_table), quote(FocusStreak._meta.db_table)
+    window = "user_id = %(user)s AND date >= %(first)s AND date <= %(today)s"
+    since = "user_id = %(user)s AND date >= %(since)s AND date <= %(today)s"
+    latest = f"FROM {streaks} WHERE user_id = %(user)s ORDER BY last DESC LIMIT 1"
     return (
-        "SELECT date, CAST(NULL AS bigint), sessions, focus_seconds, "
-        "untagged_sessions, untagged_focus_seconds "
-        f"FROM {days} WHERE user_id = %(user)s AND date >= %(first)s AND date <= %(last)s UNION ALL "
-        f"SELECT date, tag_id, sessions, focus_seconds, 0, 0 FROM {tags} "
-        "WHERE user_id = %(user)s AND date >= %(first)s AND date <= %(last)s"
+        f"SELECT 'd', date, CAST(NULL AS bigint), CAST(sessions AS bigint), focus_seconds FROM {days} "
+        f"WHERE {since} UNION ALL "
+        "SELECT 't', NULL, tag_id, CAST(sum(sessions) AS bigint), CAST(sum(focus_seconds) AS bigint) "
+        f"FROM {tags} WHERE {window} GROUP BY tag_id UNION ALL "
+        "SELECT 't', NULL, NULL, CAST(sum(untagged_sessions) AS bigint), "
+        f"CAST(sum(untagged_focus_seconds) AS bigint) FROM {days} WHERE {window} "
+        "HAVING sum(untagged_sessions) > 0 UNION ALL "
+        f"SELECT period, NULL, id, tag_id, target_minutes FROM {goals} WHERE user_id = %(user)s UNION ALL "
+        f"SELECT 'x', date, tag_id, NULL, focus_seconds FROM {tags} WHERE {since} "
+        f"AND tag_id = ANY(ARRAY(SELECT tag_id FROM {goals} WHERE user_id = %(user)s)) UNION ALL "
+        f"SELECT 's', (SELECT last {latest}), (SELECT CAST(days AS bigint) {latest}), "
+        f"(SELECT CAST(days AS bigint) FROM {streaks} WHERE user_id = %(user)s ORDER BY days DESC LIMIT 1), "
+        "NULL"
     )
 
 
-# Per local day: {tag id, or None for the whole day, or UNTAGGED: (sessions, focus seconds)}.
-UNTAGGED = "untagged"
-Counts = dict[date, dict[int | str | None, tuple[int, int]]]
+Row = tuple[str, date | None, int | None, int | None, int | None]
 
 
-def _rollup_window(*, user: User, first: date, last: date) -> Counts:
-    counts: Counts = {}
+def _rollup_window(*, user: User, first: date, since: date, today: date) -> list[Row]:
     with connection.cursor() as cursor:
-        cursor.execute(_window_sql(), {"user": user.pk, "first": first, "last": last})
-        for day, tag, sessions, focus, untagged, untagged_focus in cursor.fetchall():
-            per_day = counts.setdefault(day, {})
-            per_day[tag] = (sessions, focus)
-            if tag is None and untagged:
-                per_day[UNTAGGED] = (untagged, untagged_focus)
-    return counts
+        cursor.execute(_window_sql(), {"user": user.pk, "first": first, "since": since, "today": today})
+        return cursor.fetchall()
 
 
-def _tagged_window(*, user: User, tag: int, zone: ZoneInfo, first: date, last: date) -> Counts:
-    """The same counts for the completed sessions that carry `tag` only (`?tag=`): a session
+def _tagged_window(
+    *, user: User, tag: int, zone: ZoneInfo, first: date, since: date, today: date
+) -> list[Row]:
+    """The same rows for the completed sessions that carry `tag` only (`?tag=`): a session
     counts under each of its tags, so the counts of the other tags among them need the
-    sessions themselves, those of the window alone (by `session_history_idx`)."""
-    counts: Counts = {}
+    sessions themselves, those since `since` alone (by `session_history_idx`)."""
     sessions = FocusSession.objects.filter(
         user=user,
         is_active=False,
         tag_ids__contains=[tag],
-        **local_range_filter("start_time", zone=zone, first=first, last=last),
+        **local_range_filter("start_time", zone=zone, first=since, last=today),
     ).values_list("start_time", "focus_seconds", "tag_ids")
-    for start, focus, tags in sessions:
-        per_day = counts.setdefault(start.astimezone(zone).date(), {})
-        for key in (None, *tags):
-            n, seconds = per_day.get(key, (0, 0))
-            per_day[key] = (n + 1, seconds + (focus or 0))
-    return counts
-
-
-def stats_tag_check(*, user: User, tag: int) -> None:
-    if not Tag.objects.filter(user=user, pk=tag).exists():
-        raise exceptions.ValidationError({"tag": ["No such tag among yours."]})
+    # per (local day, tag id or None for the whole day): [sessions, focus seconds]
+    counts: dict[tuple[date, int | None], list[int]] = {}
+    for start, focus, tag_ids in sessions:
+        day = start.astimezone(zone).date()
+        for key in (None, *tag_ids):
+            entry = counts.setdefault((day, key), [0, 0])
+            entry[0] += 1
+            entry[1] += focus or 0
+    sums: dict[int, list[int]] = {}
+    for (day, key), (n, seconds) in counts.items():
+        if key is not None and day >= first:
+            entry = sums.setdefault(key, [0, 0])
+            entry[0] += n
+            entry[1] += seconds
+    goals = rows_of(Goal, user=user.pk)
+    return [
+        *(("d", day, None, n, seconds) for (day, key), (n, seconds) in counts.items() if key is None),
+        *(("t", None, key, n, seconds) for key, (n, seconds) in sums.items()),
+        *((goal.period, None, goal.pk, goal.tag_id, goal.target_minutes) for goal in goals),
+        *(("x", day, key, None, seconds) for (day, key), (_, seconds) in counts.items() if key is not None),
+        ("s", *_tag_streaks(user=user, tag=tag), None),
+    ]
 
 
 def focus_session_stats(*, user: User, days: int, now: datetime, tag: int | None = None) -> FocusStats:
     """Completed sessions per local day for the last `days` days (today included), with
     totals, streaks, focus per tag (`by_tag`) and each goal's current period. A session counts
     on the local day it started, so one that runs past midnight adds all its focus time to the
-    day it began. Read from the rollup kept by `focus_sessions.rollup`: one statement for the
-    window's days and tags, one for the goals, one for the longest and the latest streak, by
-    index, whatever the length of the history. The window reaches back to this week's Monday
-    when a week goal needs it.
+    day it began. Read from the rollup kept by `focus_sessions.rollup` in one statement
+    (`_window_sql`), by index, whatever the length of the history; the days read reach back to
+    this week's Monday, for the week goals.
 
     With `tag`, only the sessions with that tag count: the streaks come from that tag's
     rollup rows, the rest from the window's sessions with the tag.
@@ -184,51 +214,55 @@ def focus_session_stats(*, user: User, days: int, now: datetime, tag: int | None
     today = local_today(zone, now=now)
     first = today - timedelta(days=days - 1)
     monday = today - timedelta(days=today.weekday())
-    if tag is not None:
-        stats_tag_check(user=user, tag=tag)
-    goals = rows_of(Goal, user=user.pk)
-    since = min(first, monday) if any(goal.period == Goal.Period.WEEK for goal in goals) else first
+    since = min(first, monday)
     if tag is None:
-        counts = _rollup_window(user=user, first=since, last=today)
-        latest_last, latest_days, longest = _streaks(user=user)
+        rows = _rollup_window(user=user, first=first, since=since, today=today)
     else:
-        counts = _tagged_window(user=user, tag=tag, zone=zone, first=since, last=today)
-        latest_last, latest_days, longest = _tag_streaks(user=user, tag=tag)
-
-    def focus_of(day: date, key: int | None) -> int:
-        return counts.get(day, {}).get(key, (0, 0))[1]
-
+        tag = tag_filter_resolve(user=user, tag=tag)
+        rows = _tagged_window(user=user, tag=tag, zone=zone, first=first, since=since, today=today)
+    per_day: dict[date, tuple[int, int]] = {}
+    # focus per day since `since`, by tag (None: the whole day's), for the goals
+    focus_by: dict[int | None, list[tuple[date, int]]] = {}
+    by_tag, goals = [], []
+    latest_last = latest_days = longest = None
+    for kind, day, key, a, b in rows:
+        if kind == "d":
+            per_day[day] = (a, b)
+            focus_by.setdefault(None, []).append((day, b))
+        elif kind == "x":
+            focus_by.setdefault(key, []).append((day, b))
+        elif kind == "t":
+            by_tag.append(TagStats(tag=key, sessions=a, focus_seconds=b))
+        elif kind == "s":
+            latest_last, latest_days, longest = day, key, a
+        else:
+            goals.append((key, kind, a, b * 60))
+    met: dict[date, list[int]] = {}
+    progress = []
+    for goal, period, goal_tag, target in sorted(goals):
+        start = today if period == Goal.Period.DAY else monday
+        days_focus = focus_by.get(goal_tag, ())
+        total = sum(seconds for day, seconds in days_focus if day >= start)
+        progress.append(GoalProgress(goal=goal, period_start=start, focus_seconds=total, met=total >= target))
+        if period == Goal.Period.DAY:
+            for day, seconds in days_focus:
+                if day >= first and seconds >= target:
+                    met.setdefault(day, []).append(goal)
     goal_seconds = user.daily_goal_minutes * 60 if user.daily_goal_minutes else None
-    day_goals = sorted((goal for goal in goals if goal.period == Goal.Period.DAY), key=lambda goal: goal.pk)
     window = []
-    by_tag: dict[int | None, list[int]] = {}
     for offset in range(days):
         day = first + timedelta(days=offset)
-        sessions, focus = counts.get(day, {}).get(None, (0, 0))
-        met = goal_seconds is not None and focus >= goal_seconds
-        goals_met = [goal.pk for goal in day_goals if focus_of(day, goal.tag_id) >= goal.target_minutes * 60]
+        sessions, focus = per_day.get(day, (0, 0))
         window.append(
-            DayStats(date=day, sessions=sessions, focus_seconds=focus, goal_met=met, goals_met=goals_met)
-        )
-        for key, (n, seconds) in counts.get(day, {}).items():
-            if key is not None:
-                entry = by_tag.setdefault(None if key == UNTAGGED else key, [0, 0])
-                entry[0] += n
-                entry[1] += seconds
-    progress = []
-    for goal in sorted(goals, key=lambda goal: goal.pk):
-        start = today if goal.period == Goal.Period.DAY else monday
-        seconds = sum(
-            focus_of(start + timedelta(days=n), goal.tag_id) for n in range((today - start).days + 1)
-        )
-        progress.append(
-            GoalProgress(
-                goal=goal.pk,
-                period_start=start,
-                focus_seconds=seconds,
-                met=seconds >= goal.target_minutes * 60,
+            DayStats(
+                date=day,
+                sessions=sessions,
+                focus_seconds=focus,
+                goal_met=goal_seconds is not None and focus >= goal_seconds,
+                goals_met=met.get(day, []),
             )
         )
+    by_tag.sort(key=lambda entry: (-entry.focus_seconds, entry.tag is None, entry.tag or 0))
     alive = latest_last is not None and latest_last >= today - timedelta(days=1)
     return FocusStats(
         timezone=user.timezone,
@@ -236,12 +270,7 @@ def focus_session_stats(*, user: User, days: int, now: datetime, tag: int | None
         total_focus_seconds=sum(day.focus_seconds for day in window),
         current_streak_days=(latest_days or 0) if alive else 0,
         longest_streak_days=longest or 0,
-        by_tag=[
-            TagStats(tag=key, sessions=n, focus_seconds=seconds)
-            for key, (n, seconds) in sorted(
-                by_tag.items(), key=lambda item: (-item[1][1], item[0] is None, item[0] or 0)
-            )
-        ],
+        by_tag=by_tag,
         goals=progress,
     )
 

@@ -198,7 +198,11 @@ class SessionUpdateSerializer(serializers.ModelSerializer):
 
 def tag_query_field() -> QueryIntegerField:
     return QueryIntegerField(
-        required=False, min_value=1, max_value=ID_MAX, help_text="Only sessions with this tag (its id)."
+        required=False,
+        min_value=1,
+        max_value=ID_MAX,
+        help_text="Only sessions with this tag (its id; a tag merged away means the tag it went into); "
+        "not one of your tags: 400.",
     )
 
 
@@ -214,7 +218,7 @@ class StatsQuerySerializer(serializers.Serializer):
         min_value=1,
         max_value=ID_MAX,
         help_text="Count only sessions with this tag (every figure: days, totals, streaks, `by_tag`, "
-        "`goals`); not one of your tags: 400.",
+        "`goals`; a tag merged away means the tag it went into); not one of your tags: 400.",
     )
 
 

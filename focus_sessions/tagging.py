@@ -13,29 +13,44 @@ from focus_sessions.models import SESSION_MAX_TAGS, DeletedTag, FocusSession, Se
 from users.models import User
 
 
+def tags_merged_into(*, user: User, tag_ids: list[int]) -> dict[int, int | None]:
+    """Of `tag_ids`, those the user deleted: each with the live tag it was merged into, or
+    None (deleted, or merged into a tag deleted since)."""
+    return dict(DeletedTag.objects.filter(user=user, tag_id__in=tag_ids).values_list("tag_id", "merged_into"))
+
+
+def tag_filter_resolve(*, user: User, tag: int) -> int:
+    """The tag a `?tag=` filter means: one of the user's tags, or the tag one they merged away
+    went into (the asking device did not know yet); anything else is a 400 on `tag`."""
+    if Tag.objects.filter(user=user, pk=tag).exists():
+        return tag
+    into = tags_merged_into(user=user, tag_ids=[tag]).get(tag)
+    if into is None:
+        raise exceptions.ValidationError({"tag": ["No such tag among yours."]})
+    return into
+
+
 def session_tags_resolve(*, user: User, tag_ids: list[int] | None) -> list[int] | None:
-    """The tags a session sent with `tag_ids` gets, sorted: duplicates once, tags the user
-    deleted (or merged away) dropped; an id that never was one of the user's tags is a 400 on
-    `tags`, and so are more than SESSION_MAX_TAGS. None stays None (no change asked)."""
+    """The tags a session sent with `tag_ids` gets, sorted: duplicates once, a tag the user
+    merged away replaced by the tag it went into, one the user deleted dropped (the sending
+    device did not know yet); an id that never was one of the user's tags is a 400 on `tags`,
+    and so are more than SESSION_MAX_TAGS. None stays None (no change asked)."""
     if tag_ids is None:
         return None
-    wanted = sorted(set(tag_ids))
+    wanted = set(tag_ids)
     if not wanted:
         return []
-    live = set(Tag.objects.filter(user=user, pk__in=wanted).values_list("pk", flat=True))
-    missing = [tag for tag in wanted if tag not in live]
-    if missing:
-        deleted = set(
-            DeletedTag.objects.filter(user=user, tag_id__in=missing).values_list("tag_id", flat=True)
-        )
-        if unknown := [tag for tag in missing if tag not in deleted]:
+    kept = set(Tag.objects.filter(user=user, pk__in=wanted).values_list("pk", flat=True))
+    if missing := wanted - kept:
+        gone = tags_merged_into(user=user, tag_ids=list(missing))
+        if unknown := sorted(missing - gone.keys()):
             raise exceptions.ValidationError(
                 {"tags": [f"No such tag among yours: {', '.join(map(str, unknown))}."]}
             )
-    kept = [tag for tag in wanted if tag in live]
+        kept |= {into for into in gone.values() if into is not None}
     if len(kept) > SESSION_MAX_TAGS:
         raise exceptions.ValidationError({"tags": [f"At most {SESSION_MAX_TAGS} tags on a session."]})
-    return kept
+    return sorted(kept)
 
 
 def session_tags_write(session: FocusSession, *, tags: list[int], before: list[int]) -> None:

@@ -23,7 +23,16 @@ from rest_framework import exceptions
 
 from focus_sessions.exceptions import TagNameTaken
 from focus_sessions.goals import goal_remove
-from focus_sessions.models import TAG_NAME_UNIQUE, DeletedTag, FocusSession, Goal, SessionTag, Tag
+from focus_sessions.models import (
+    TAG_NAME_FOLD_UNIQUE,
+    TAG_NAME_UNIQUE,
+    DeletedTag,
+    FocusSession,
+    Goal,
+    SessionTag,
+    Tag,
+    tag_name_fold,
+)
 from focus_sessions.rollup import tag_days_add, untagged_add
 from focus_sessions.serializers import TagSerializer
 from focusflow.api.conditional import if_match_check
@@ -41,6 +50,11 @@ def tag_owned(*, user: User, tag_id: int) -> Tag:
     return tag
 
 
+# A name is taken case-folded (`name_fold`) and, for the release before migration 0009, by
+# PostgreSQL's lower() (`name_key`): either refusal is the 409.
+NAME_CONSTRAINTS = (TAG_NAME_FOLD_UNIQUE, TAG_NAME_UNIQUE)
+
+
 class _NameRefused:
     """Turns the database's refusal of a second tag of the same name into the 409, with the
     tag that has it. Wraps the whole transaction: by the time it runs, the failed transaction
@@ -53,8 +67,13 @@ class _NameRefused:
         return self
 
     def __exit__(self, kind, exc, traceback) -> bool:
-        if isinstance(exc, IntegrityError) and violated_constraint(exc) == TAG_NAME_UNIQUE and self.name:
-            existing = Tag.objects.filter(user=self.user, name_key=Lower(Value(self.name))).first()
+        refused = isinstance(exc, IntegrityError) and violated_constraint(exc) in NAME_CONSTRAINTS
+        if refused and self.name:
+            tags = Tag.objects.filter(user=self.user)
+            existing = (
+                tags.filter(name_fold=tag_name_fold(self.name)).first()
+                or tags.filter(name_key=Lower(Value(self.name))).first()
+            )
             raise TagNameTaken(existing=existing) from None
         return False
 
@@ -175,10 +194,13 @@ def _retag_sessions(user: User, *, gone: int, into: int | None) -> None:
         tag_days_add(user, into, days)
 
 
-def _tag_gone(user: User, tag: Tag, *, seq: int) -> None:
+def _tag_gone(user: User, tag: Tag, *, seq: int, into: int | None = None) -> None:
+    """Delete a tag, remembering it (and `into`, the tag a merge put in its place). The tags
+    merged into it before follow it: into `into`, or nowhere."""
     tag_id, client_id = tag.pk, tag.client_id
     tag.delete()  # its session rows and rollup rows go with it (the sessions are rewritten)
-    DeletedTag.objects.create(user=user, tag_id=tag_id)
+    DeletedTag.objects.filter(user=user, merged_into=tag_id).update(merged_into=into)
+    DeletedTag.objects.create(user=user, tag_id=tag_id, merged_into=into)
     tombstone_add(user=user, kind="tag", object_id=tag_id, seq=seq, client_id=client_id)
 
 
@@ -223,5 +245,5 @@ def tag_merge(*, user: User, tag_id: int, into_id: int, if_match: str | None = N
             goal.sync_seq = sync_seqs_take(user=user, count=1)
             goal.updated_at = timezone.now()
             goal.save(update_fields=["tag", "version", "sync_seq", "updated_at"])
-        _tag_gone(user, tag, seq=seq)
+        _tag_gone(user, tag, seq=seq, into=into.pk)
     return into

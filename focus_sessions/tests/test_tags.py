@@ -5,14 +5,19 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError, connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from focus_sessions import services, tags
+from focus_sessions.exceptions import TagNameTaken
 from focus_sessions.models import FocusDayTag, FocusSession, SessionTag, Tag
 from focusflow.testing import T0, DeviceCopy, at
+from users.models import User
 
 pytestmark = pytest.mark.django_db
 
-TAGS, SESSIONS, SYNC = "/api/tags/", "/api/sessions/", "/api/sync/"
+TAGS, SESSIONS, SYNC, GOALS = "/api/tags/", "/api/sessions/", "/api/sync/", "/api/goals/"
 
 
 def one(tag_id) -> str:
@@ -268,6 +273,60 @@ def test_a_tag_that_never_was_yours_is_a_400_on_tags(alice_client, bob_client):
     assert not FocusSession.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Spanish", "sPANISH"),
+        ("Straße", "STRASSE"),  # lower() keeps "ß"; case folding makes it "ss"
+        ("ΣΑΣ", "σας"),  # a final sigma
+        ("Étude", "éTUDE"),
+        ("\u00e9t\u00e9", "e\u0301te\u0301"),  # one character, or a letter and an accent
+        ("\u1fb7", "\u1fbc\u0342"),  # equal only folded after decomposing (iota subscript)
+    ],
+)
+def test_names_that_fold_to_the_same_are_one_name(alice_client, first, second):
+    made = make(alice_client, first)
+    response = alice_client.post(TAGS, {"name": second}, format="json")
+    assert response.status_code == 409
+    assert response.json()["existing"] == made
+    other = make(alice_client, "other")
+    response = alice_client.patch(one(other["id"]), {"name": second}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "tag_name_taken"
+
+
+def test_a_tag_merged_away_counts_as_the_tag_it_went_into(alice_client):
+    """A device that did not hear of a merge yet tags with the merged tag: its sessions, goals
+    and filters get the tag it went into, through any later merge, until that one is deleted."""
+    a, b, c = (make(alice_client, name)["id"] for name in ("a", "b", "c"))
+    assert alice_client.post(f"{one(a)}merge/", {"into": b}, format="json").status_code == 200
+    with at(0):
+        response = log(alice_client, -60, -50, tags=[a])
+        assert response.status_code == 201
+        assert response.json()["tags"] == [b]
+        assert alice_client.post(f"{one(b)}merge/", {"into": c}, format="json").status_code == 200
+        second = log(alice_client, -40, -30, tags=[a, b])
+        assert second.json()["tags"] == [c]
+        history = alice_client.get(f"{SESSIONS}history/", {"tag": a}).json()["results"]
+        assert [(s["id"], s["tags"]) for s in history] == [
+            (second.json()["id"], [c]),
+            (response.json()["id"], [c]),
+        ]
+        stats = alice_client.get(f"{SESSIONS}stats/", {"tag": b, "days": 1}).json()
+        assert stats["days"][0]["sessions"] == 2
+        goal = alice_client.post(GOALS, {"tag": a, "period": "day", "target_minutes": 5}, format="json")
+        assert goal.status_code == 201
+        assert goal.json()["tag"] == c
+        alice_client.delete(one(c))
+        assert log(alice_client, -20, -10, tags=[a, b]).json()["tags"] == []
+        for tag in (a, b, c):
+            assert alice_client.get(f"{SESSIONS}history/", {"tag": tag}).status_code == 400
+            body = {"tag": tag, "period": "week", "target_minutes": 5}
+            response = alice_client.post(GOALS, body, format="json")
+            assert response.status_code == 400
+            assert "tag" in response.json()
+
+
 def test_a_tag_you_deleted_is_dropped_silently(alice_client):
     kept, gone = make(alice_client, "kept")["id"], make(alice_client, "gone")["id"]
     alice_client.delete(one(gone))
@@ -295,6 +354,16 @@ def test_history_filters_by_tag(alice_client):
         body = alice_client.get(f"{SESSIONS}history/", {"tag": a}).json()
         assert [s["id"] for s in body["results"]] == [both["id"], first["id"]]
         assert alice_client.get(f"{SESSIONS}history/", {"tag": "x"}).status_code == 400
+
+
+def test_history_of_a_tag_that_is_not_yours_is_a_400_on_tag(alice_client, bob_client):
+    bobs = make(bob_client, "bob's")["id"]
+    gone = make(alice_client, "gone")["id"]
+    alice_client.delete(one(gone))
+    for tag in (bobs, gone, 10**12):
+        response = alice_client.get(f"{SESSIONS}history/", {"tag": tag})
+        assert response.status_code == 400
+        assert "tag" in response.json()
 
 
 # --- delete and merge -----------------------------------------------------------------------------
@@ -427,3 +496,64 @@ def test_deleting_the_account_removes_its_tags_and_goals(alice_client, alice, pa
     assert not Tag.objects.exists()
     assert not SessionTag.objects.exists()
     assert not FocusDayTag.objects.exists()
+
+
+BEFORE_0009 = [("focus_sessions", "0008_tags_in_postgres_terms")]
+
+
+def migrated_to(target) -> MigrationExecutor:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(target or executor.loader.graph.leaf_nodes())
+    return executor
+
+
+def apps_before_0009(executor: MigrationExecutor):
+    others = [leaf for leaf in executor.loader.graph.leaf_nodes() if leaf[0] != "focus_sessions"]
+    return executor.loader.project_state([*others, *BEFORE_0009]).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_to_case_folded_names_keeps_every_tag():
+    """0009 folds the names of the tags there are: of two old tags that fold to one name, the
+    later keeps no fold (nothing renamed behind its owner's back) until it is renamed."""
+    apps = apps_before_0009(migrated_to(BEFORE_0009))
+    Account, OldTag = apps.get_model("users", "User"), apps.get_model("focus_sessions", "Tag")
+    user = Account.objects.create(email="old@example.com")
+    now = timezone.now()
+    made = [
+        OldTag.objects.create(user=user, name=name, created_at=now, updated_at=now).pk
+        for name in ("Straße", "STRASSE", "ss\x1fx", "Spanish")
+    ]
+    try:
+        migrated_to(None)
+        folds = dict(Tag.objects.filter(user_id=user.pk).values_list("pk", "name_fold"))
+        assert folds == {made[0]: "strasse", made[1]: None, made[2]: "ss\x1fx", made[3]: "spanish"}
+        account = User.objects.get(pk=user.pk)
+        with pytest.raises(TagNameTaken):
+            tags.tag_create(user=account, name="SPANISH")
+        with pytest.raises(TagNameTaken):
+            tags.tag_update(user=account, tag_id=made[1], name="strasse")  # taken, once renamed
+        assert tags.tag_update(user=account, tag_id=made[1], name="Strasse 2").name_fold == "strasse 2"
+    finally:
+        migrated_to(None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_release_before_0009_still_makes_and_renames_tags_on_its_schema():
+    """During a deploy the code of the release before keeps serving on the migrated schema
+    (docs/operations.md, "Migrations"): its model knows no `name_fold`."""
+    executor = migrated_to(BEFORE_0009)
+    apps = apps_before_0009(executor)
+    Account, OldTag = apps.get_model("users", "User"), apps.get_model("focus_sessions", "Tag")
+    user = Account.objects.create(email="old@example.com")
+    try:
+        migrated_to(None)
+        now = timezone.now()
+        old = OldTag.objects.create(user=user, name="Made by the old code", created_at=now, updated_at=now)
+        old.name = "Renamed by the old code"
+        old.save()
+        with pytest.raises(IntegrityError):  # its own refusal still holds
+            OldTag.objects.create(user=user, name="RENAMED BY THE OLD CODE", created_at=now, updated_at=now)
+    finally:
+        migrated_to(None)

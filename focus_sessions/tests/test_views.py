@@ -506,15 +506,14 @@ def test_stats_accept_a_year_and_a_day(alice_client):
     assert len(alice_client.get(STATS, {"days": 366}).json()["days"]) == 366
 
 
-def test_stats_cost_four_queries_whatever_the_history(alice_client, alice, django_assert_num_queries):
-    # the user; the goals (v1.2: `goals`, `goals_met`); the window's days and tags from the
-    # rollup, in one statement; the longest and the latest streak
-    with django_assert_num_queries(4):
+def test_stats_cost_two_queries_whatever_the_history(alice_client, alice, django_assert_num_queries):
+    # the user; the window's days, tags and goals and the streaks from the rollup, in one statement
+    with django_assert_num_queries(2):
         alice_client.get(STATS, {"days": 366})
     for day in range(1, 29):
         for hour in (8, 9, 10):
             FocusSessionFactory(user=alice, start_time=datetime(2026, 10, day, hour, tzinfo=UTC))
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2):
         alice_client.get(STATS, {"days": 366})
 
 
