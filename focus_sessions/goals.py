@@ -15,9 +15,9 @@ from django.utils import timezone
 from rest_framework import exceptions
 
 from focus_sessions.exceptions import GoalExists
-from focus_sessions.models import GOAL_UNIQUE, Goal, Tag
+from focus_sessions.models import GOAL_UNIQUE, Goal
 from focus_sessions.serializers import GoalSerializer
-from focus_sessions.tagging import tags_merged_into
+from focus_sessions.tagging import tag_resolve
 from focusflow.api.conditional import if_match_check
 from focusflow.db.constraints import violated_constraint
 from focusflow.sync.client_ids import client_fingerprint, client_id_retried
@@ -44,13 +44,8 @@ class _Refused:
 
 
 def _goal_tag(*, user: User, tag_id: int | None) -> int | None:
-    """The tag a goal sent with `tag_id` gets: that tag, or the one it was merged into (the
-    sending device did not know yet); not the user's tag, a 400 on `tag`."""
-    if tag_id is not None and not Tag.objects.filter(user=user, pk=tag_id).exists():
-        tag_id = tags_merged_into(user=user, tag_ids=[tag_id]).get(tag_id)
-        if tag_id is None:
-            raise exceptions.ValidationError({"tag": ["No such tag among yours."]})
-    return tag_id
+    """A goal's tag as sent (`tagging.tag_resolve`), or None: all focus."""
+    return None if tag_id is None else tag_resolve(user=user, tag=tag_id)
 
 
 def _check(*, period: str, target_minutes: int) -> None:

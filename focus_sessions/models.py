@@ -284,8 +284,8 @@ class Tag(Synced):
         ordering = ("name_key", "id")
         indexes = [models.Index(fields=["user", "sync_seq"], name="tag_sync_idx")]
         constraints = [
-            # Also the index of the list, by name case-insensitively.
             models.UniqueConstraint(fields=["user", "name_fold"], name=TAG_NAME_FOLD_UNIQUE),
+            # Also the index of the list, by name case-insensitively.
             models.UniqueConstraint(fields=["user", "name_key"], name=TAG_NAME_UNIQUE),
             models.UniqueConstraint(fields=["user", "client_id"], name=TAG_CLIENT_ID_UNIQUE),
             # Target of the (tag, user) foreign keys of session tags and goals.

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from focus_sessions.models import FocusDay, FocusDayTag, FocusSession, FocusStreak, Goal, Tag
-from focus_sessions.tagging import tag_filter_resolve
+from focus_sessions.tagging import tag_resolve
 from focusflow.core.dates import local_range_filter, local_today
 from focusflow.db.rows import rows_of
 from users.models import User
@@ -24,9 +24,9 @@ def focus_session_history(
     tag: int | None = None,
 ) -> QuerySet[FocusSession]:
     """The user's sessions whose start falls on local days first..last (inclusive), with
-    `tag` among their tags when given (`tag_filter_resolve`: not the user's, a 400)."""
+    `tag` among their tags when given (`tag_resolve`: not the user's, a 400)."""
     if tag is not None:
-        tag = tag_filter_resolve(user=user, tag=tag)
+        tag = tag_resolve(user=user, tag=tag)
     sessions = FocusSession.objects.filter(
         user=user,
         **local_range_filter("start_time", zone=ZoneInfo(user.timezone), first=first, last=last),
@@ -218,7 +218,7 @@ def focus_session_stats(*, user: User, days: int, now: datetime, tag: int | None
     if tag is None:
         rows = _rollup_window(user=user, first=first, since=since, today=today)
     else:
-        tag = tag_filter_resolve(user=user, tag=tag)
+        tag = tag_resolve(user=user, tag=tag)
         rows = _tagged_window(user=user, tag=tag, zone=zone, first=first, since=since, today=today)
     per_day: dict[date, tuple[int, int]] = {}
     # focus per day since `since`, by tag (None: the whole day's), for the goals

@@ -19,9 +19,10 @@ def tags_merged_into(*, user: User, tag_ids: list[int]) -> dict[int, int | None]
     return dict(DeletedTag.objects.filter(user=user, tag_id__in=tag_ids).values_list("tag_id", "merged_into"))
 
 
-def tag_filter_resolve(*, user: User, tag: int) -> int:
-    """The tag a `?tag=` filter means: one of the user's tags, or the tag one they merged away
-    went into (the asking device did not know yet); anything else is a 400 on `tag`."""
+def tag_resolve(*, user: User, tag: int) -> int:
+    """The tag a `tag` field (a goal's, a `?tag=` filter's) means: one of the user's tags, or
+    the tag one they merged away went into (the sending device did not know yet); anything
+    else is a 400 on `tag`."""
     if Tag.objects.filter(user=user, pk=tag).exists():
         return tag
     into = tags_merged_into(user=user, tag_ids=[tag]).get(tag)
