@@ -13,7 +13,7 @@ from focus_sessions.models import (
     Goal,
     Tag,
 )
-from focusflow.api.fields import ClientIdField, OffsetDateTimeField, instant
+from focusflow.api.fields import ClientIdField, FlatListField, OffsetDateTimeField, instant
 from focusflow.api.query_params import LocalDateRangeQuerySerializer, QueryIntegerField
 from focusflow.api.schema import EnumField
 from focusflow.core.display import duration_text
@@ -120,24 +120,8 @@ TAGS_HELP = (
 )
 
 
-class IdListField(serializers.ListField):
-    """A list of ids whose errors are a list of messages, as every field's are in this API's 400
-    (DRF's ListField keys them by position: `{"0": [...]}`)."""
-
-    def run_child_validation(self, data):
-        try:
-            return super().run_child_validation(data)
-        except serializers.ValidationError as exc:
-            detail = exc.detail
-            if isinstance(detail, dict):
-                detail = [
-                    f"Item {index}: {message}" for index, messages in detail.items() for message in messages
-                ]
-            raise serializers.ValidationError(detail) from None
-
-
 def tags_field(**kwargs) -> serializers.ListField:
-    return IdListField(
+    return FlatListField(
         child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
         max_length=100,
         help_text=TAGS_HELP,

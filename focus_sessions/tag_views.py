@@ -30,6 +30,7 @@ from focusflow.api.schema import (
     etag_header,
     invalid,
 )
+from focusflow.api.scopes import SESSIONS_READ, SESSIONS_WRITE
 from focusflow.api.viewsets import APIViewSet
 from focusflow.sync.client_ids import ClientIdConflict, ClientIdDeleted
 
@@ -71,6 +72,8 @@ GOAL_STALE = Carrying(VersionConflict, GoalSerializer)
 
 class TagViewSet(_Versioned):
     """The caller's tags; anybody else's is a 404 for every method."""
+
+    token_scopes = (SESSIONS_READ, SESSIONS_WRITE)
 
     serializer_class = TagSerializer
     pagination_class = TagPagination
@@ -188,6 +191,8 @@ class TagViewSet(_Versioned):
 
 class GoalViewSet(_Versioned):
     """The caller's goals; anybody else's is a 404 for every method."""
+
+    token_scopes = (SESSIONS_READ, SESSIONS_WRITE)
 
     serializer_class = GoalSerializer
 

@@ -36,6 +36,7 @@ from focusflow.api.schema import (
     etag_header,
     invalid,
 )
+from focusflow.api.scopes import SESSIONS_READ, SESSIONS_WRITE
 from focusflow.api.viewsets import APIViewSet
 from focusflow.idempotency.keys import idempotent
 from focusflow.sync.client_ids import ClientIdConflict, ClientIdDeleted
@@ -67,6 +68,8 @@ def _state_change_schema(summary: str, description: str, conflict=None):
 
 class FocusSessionViewSet(APIViewSet):
     """The caller's focus sessions. The seed's paths are actions of this one resource."""
+
+    token_scopes = (SESSIONS_READ, SESSIONS_WRITE)
 
     serializer_class = FocusSessionSerializer
     lookup_value_regex = "[0-9]+"

@@ -191,6 +191,9 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTH_THROTTLE_RATE = env_throttle_rate("AUTH_THROTTLE_RATE", "20/minute")
 USER_WRITE_THROTTLE_RATE = env_throttle_rate("USER_WRITE_THROTTLE_RATE", "600/minute")
 USER_READ_THROTTLE_RATE = env_throttle_rate("USER_READ_THROTTLE_RATE", "1200/minute")
+# Every request made with a personal access token, per token, in place of the account's read
+# and write limits (focusflow.api.scopes).
+TOKEN_THROTTLE_RATE = env_throttle_rate("TOKEN_THROTTLE_RATE", "600/minute")
 EXPORT_THROTTLE_RATE = "10/hour"
 # Password-reset requests and wrong codes: per email (whether or not an account has it) at this
 # rate, per client address at six times it (users.recovery).
@@ -212,7 +215,8 @@ SIMPLE_JWT = {
 # --- API ------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.JWTAuthentication"],
+    # An access token (a JWT) or a personal access token (`ffp_...`), told apart by the prefix.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.BearerAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["focusflow.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["focusflow.api.parsers.JSONParser"],

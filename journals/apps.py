@@ -5,6 +5,7 @@ class JournalsConfig(AppConfig):
     name = "journals"
 
     def ready(self) -> None:
+        from focusflow.api.scopes import JOURNALS_READ
         from focusflow.sync.feed import SyncKind, register_sync_kind
         from journals.models import Journal
         from journals.selectors import journals_export_rows
@@ -12,4 +13,6 @@ class JournalsConfig(AppConfig):
         from users.export_sections import register_export_section
 
         register_export_section("journals", rows=journals_export_rows, serializer=JournalSerializer)
-        register_sync_kind(SyncKind(name="journal", model=Journal, serializer=JournalSerializer))
+        register_sync_kind(
+            SyncKind(name="journal", model=Journal, serializer=JournalSerializer, scope=JOURNALS_READ)
+        )

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from focusflow.api.conditional import etag, if_match_check, not_modified
 from focusflow.api.exceptions import VersionConflict
 from focusflow.api.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
+from focusflow.api.scopes import JOURNALS_READ, JOURNALS_WRITE
 from focusflow.api.viewsets import APIViewSet
 from focusflow.idempotency.keys import idempotent
 from focusflow.sync.client_ids import ClientIdConflict, ClientIdDeleted
@@ -38,6 +39,8 @@ def _change_schema(summary: str):
 class JournalViewSet(APIViewSet):
     """The caller's journals. Only the author's journals exist here: anybody else's is a 404
     for every method."""
+
+    token_scopes = (JOURNALS_READ, JOURNALS_WRITE)
 
     serializer_class = JournalSerializer
     lookup_value_regex = "[0-9]+"

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from focusflow.api.schema import errors
+from focusflow.api.scopes import ANY_TOKEN
 from focusflow.api.viewsets import APIViewSet
 from focusflow.db.outage import database_answers
 from quotes.calendar import quote_day, quote_day_end, seconds_left_in_day
@@ -23,6 +24,8 @@ def _etag(data: dict) -> str:
 
 
 class QuoteViewSet(APIViewSet):
+    token_scopes = (ANY_TOKEN, ANY_TOKEN)
+
     @extend_schema(
         summary="Quote of the day",
         description=(

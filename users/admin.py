@@ -9,9 +9,11 @@ from django.utils.html import format_html
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from focusflow.admin.lists import ReadOnlyAdmin, UserEmailFilter, YesNoFilter, email_cell
+from focusflow.core.display import excerpt
 from users import services
 from users.emails import normalize_email
-from users.models import User
+from users.models import PersonalAccessToken, User
+from users.personal_tokens import personal_token_delete
 from users.services import PROFILE_FIELDS
 
 # Admins are superusers; nothing grants rights through groups, so they are not offered.
@@ -177,3 +179,34 @@ class BlacklistedTokenAdmin(ReadOnlyAdmin):
     @admin.display(description="expires at", ordering="token__expires_at")
     def expires_at(self, blacklisted: BlacklistedToken):
         return blacklisted.token.expires_at
+
+
+@admin.register(PersonalAccessToken)
+class PersonalAccessTokenAdmin(ReadOnlyAdmin):
+    """Personal access tokens (only their prefix: the token itself is never stored). An admin
+    may delete one, which revokes it at once, as its owner's DELETE does."""
+
+    list_display = ("name_excerpt", "prefix", "account", "last_used_at")
+    list_select_related = ("user",)
+    list_filter = (UserEmailFilter,)
+    search_fields = ("=prefix", "name")
+    ordering = ("-created_at",)
+    fields = ("name", "prefix", "user", "scopes", "created_at", "expires_at", "last_used_at")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return True
+
+    @admin.display(description="user", ordering="user__email")
+    def account(self, token: PersonalAccessToken) -> str:
+        return email_cell(token.user.email)
+
+    @admin.display(description="name", ordering="name")
+    def name_excerpt(self, token: PersonalAccessToken) -> str:
+        return excerpt(token.name, 30)
+
+    def delete_model(self, request, obj: PersonalAccessToken) -> None:
+        personal_token_delete(user=obj.user, token_id=obj.pk)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for token in queryset.select_related("user"):
+            personal_token_delete(user=token.user, token_id=token.pk)

@@ -1,4 +1,7 @@
-"""SimpleJWT's authentication, made total and revocable.
+"""SimpleJWT's authentication, made total and revocable, beside personal access tokens.
+
+`Authorization: Bearer <token>` carries an access token (a JWT) or a personal access token
+(`ffp_...`, users.personal_tokens); `BearerAuthentication` tells them apart by the prefix.
 
 Total: no claim in a signed token can cause a 500. Tokens are signed with our key, so odd
 claims only come from someone holding it (or from a future bug of ours); they still get a
@@ -20,6 +23,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
 from users.auth_state import authenticated_holder
+from users.personal_tokens import PREFIX, personal_token_authenticate
 from users.tokens import is_user_id, token_family, token_refusal
 
 # Access tokens this process has verified, by their text: (expiry, token).
@@ -63,7 +67,33 @@ class JWTAuthentication(authentication.JWTAuthentication):
         return holder.user
 
 
-class JWTAuthenticationScheme(SimpleJWTScheme):
-    """Documents the subclass in the OpenAPI schema as SimpleJWT's bearer scheme."""
+_PERSONAL_PREFIX = PREFIX.encode()
 
-    target_class = "users.authentication.JWTAuthentication"
+
+class BearerAuthentication(JWTAuthentication):
+    """An access token, or a personal access token (`request.auth` is then its
+    `PersonalTokenAuth`, which carries its scopes: focusflow.api.scopes)."""
+
+    def authenticate(self, request):
+        header = self.get_header(request)
+        if header is None:
+            return None
+        raw = self.get_raw_token(header)
+        if raw is not None and raw.startswith(_PERSONAL_PREFIX):
+            return personal_token_authenticate(raw.decode("ascii", errors="replace"))
+        return super().authenticate(request)
+
+
+class BearerAuthenticationScheme(SimpleJWTScheme):
+    """Documents the bearer scheme in the OpenAPI schema: SimpleJWT's, which also takes a
+    personal access token."""
+
+    target_class = "users.authentication.BearerAuthentication"
+
+    def get_security_definition(self, auto_schema):
+        definition = super().get_security_definition(auto_schema)
+        definition["description"] = (
+            "An access token from `POST /api/users/login/` (a JWT), or a personal access token "
+            "(`ffp_...`) from `POST /api/users/me/tokens/`, limited to its scopes."
+        )
+        return definition

@@ -24,3 +24,8 @@ def send_password_reset(*, email: str, requested_at: str) -> None:
 @app.task(name="users.send_password_changed", queue=MAIL_QUEUE, retry=Backoff())
 def send_password_changed(*, user_id: int, changed_at: str) -> None:
     mail.password_changed_send(user_id=user_id, changed_at=datetime.fromisoformat(changed_at))
+
+
+@app.task(name="users.send_personal_token_created", queue=MAIL_QUEUE, retry=Backoff())
+def send_personal_token_created(*, token_id: int) -> None:
+    mail.personal_token_created_send(token_id=token_id)

@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils.timezone import now
 
 from focusflow.core.display import duration_text
-from users.models import AccountLink, User
+from users.models import AccountLink, PersonalAccessToken, User
 from users.recovery import LIFETIMES, Purpose, link_issue, link_mint, reset_superseded
 
 logger = logging.getLogger(__name__)
@@ -159,4 +159,39 @@ def password_changed_send(*, user_id: int, changed_at: datetime) -> None:
         greeting=_greeting(user, user.email),
         email=user.email,
         reset_link=f"{settings.APP_URL}/reset-password",
+    )
+
+
+_SCOPE_WORDS = {
+    "sessions:read": "read your sessions, tags and goals",
+    "sessions:write": "change your sessions, tags and goals",
+    "journals:read": "read your journal",
+    "journals:write": "change your journal",
+    "webhooks:manage": "manage your webhooks",
+}
+
+
+def personal_token_created_send(*, token_id: int) -> None:
+    """Tell the account's address that a personal access token was made, and how to revoke
+    it. Nothing is sent for a token deleted (or expired) before the worker got to it. Its name
+    is text the requester chose: only an owner who proved to read the address is shown it."""
+    token = (
+        PersonalAccessToken.objects.select_related("user").filter(pk=token_id, expires_at__gt=now()).first()
+    )
+    if token is None:
+        return
+    user = token.user
+    words = [_SCOPE_WORDS[scope] for scope in token.scopes if scope in _SCOPE_WORDS]
+    _send(
+        template="personal_token_created",
+        to=user.email,
+        subject="A personal access token was made for your FocusFlow account",
+        message_id=_message_id("personal-token", token.pk),
+        greeting=_greeting(user, user.email),
+        email=user.email,
+        name=token.name if user.email_verified else "",
+        prefix=token.prefix,
+        token_id=token.pk,
+        scopes_text=", ".join(words) if words else "read your profile and the daily quote",
+        expires_text_date=f"{token.expires_at:%Y-%m-%d %H:%M}",
     )

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models.functions import Lower
@@ -148,7 +149,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs):
         """A new password, set anywhere (the API, a reset, the admin, `changepassword`), voids
-        the account's links in the same transaction (`links_void`)."""
+        the account's links (`links_void`) and ends its personal access tokens, in the same
+        transaction."""
         password_changed = getattr(self, "_password_changed", False) and not self._state.adding
         self._password_changed = False
         if not password_changed:
@@ -157,6 +159,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         with transaction.atomic():
             self._save(*args, **kwargs)
             self.links_void()
+            PersonalAccessToken.objects.filter(user=self).delete()
 
     def _save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
@@ -258,3 +261,39 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"reset asked at {self.requested_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PersonalAccessToken(models.Model):
+    """A token a script or an integration authenticates with instead of a login
+    (`Authorization: Bearer ffp_...`), limited to its scopes (focusflow.api.scopes). Only a
+    keyed hash of it is stored; the token itself is shown once, when it is made
+    (users.personal_tokens). It ends when it expires, is deleted, with any new password, and
+    with its account."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100, help_text="What its owner calls it (the script that holds it).")
+    digest = models.CharField(
+        max_length=64, unique=True, editable=False, help_text="HMAC-SHA256 of the token, hex."
+    )
+    prefix = models.CharField(
+        max_length=8, editable=False, help_text="The first 8 characters after `ffp_`, to recognise it by."
+    )
+    scopes = ArrayField(models.CharField(max_length=32), blank=True, default=list)
+    created_at = models.DateTimeField(default=now, editable=False)
+    expires_at = models.DateTimeField(db_index=True)
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="To the minute; null: never used."
+    )
+
+    class Meta:
+        verbose_name = "personal access token"
+        indexes = [models.Index(fields=["user", "-created_at"], name="personal_token_user_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="personal_token_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (ffp_{self.prefix}...)"

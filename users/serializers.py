@@ -2,9 +2,12 @@ from django.utils.timezone import now
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from focusflow.api.fields import TimeZoneField, instant
+from focusflow.api.fields import FlatListField, TimeZoneField, instant
+from focusflow.api.schema import EnumField
+from focusflow.api.scopes import SCOPES
 from users.emails import InvalidEmail, normalize_email
-from users.models import User
+from users.models import PersonalAccessToken, User
+from users.personal_tokens import DEFAULT_DAYS, MAX_DAYS
 
 PASSWORD_MAX_LENGTH = 256
 
@@ -169,3 +172,57 @@ class EmailChangeSerializer(serializers.Serializer):
 
 class EmailChangeConfirmSerializer(_TokenOrCode):
     pass
+
+
+# --- Personal access tokens ------------------------------------------------------------------
+
+_SCOPES_HELP = (
+    "What the token may do: `sessions:read` (sessions, history, stats, tags, goals), "
+    "`sessions:write` (their writes; implies `sessions:read`), `journals:read`, `journals:write` "
+    "(implies `journals:read`), `webhooks:manage`. Any token may read the profile, the quote, "
+    "`sync/` and `events/` (of the kinds it may read); none may manage the account or tokens."
+)
+
+
+class PersonalTokenSerializer(serializers.ModelSerializer):
+    """A personal access token as its list shows it: never its value."""
+
+    scopes = serializers.ListField(child=EnumField(values=SCOPES), help_text=_SCOPES_HELP)
+
+    class Meta:
+        model = PersonalAccessToken
+        fields = ["id", "name", "prefix", "scopes", "created_at", "expires_at", "last_used_at"]
+        read_only_fields = fields
+
+
+class PersonalTokenCreatedSerializer(PersonalTokenSerializer):
+    token = serializers.CharField(
+        help_text="The token (`ffp_...`): shown this once. Send it as `Authorization: Bearer <token>`."
+    )
+
+    class Meta(PersonalTokenSerializer.Meta):
+        fields = ["id", "name", "token", "prefix", "scopes", "created_at", "expires_at", "last_used_at"]
+        read_only_fields = fields
+
+
+class PersonalTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        max_length=100, help_text="What you call it: 1-100 characters after trimming."
+    )
+    scopes = FlatListField(
+        child=serializers.ChoiceField(choices=SCOPES),
+        max_length=20,
+        help_text=_SCOPES_HELP + " Duplicates count once.",
+    )
+    expires_in_days = serializers.IntegerField(
+        required=False,
+        default=DEFAULT_DAYS,
+        min_value=1,
+        max_value=MAX_DAYS,
+        help_text=f"It stops working after this many days: 1-{MAX_DAYS}, default {DEFAULT_DAYS}.",
+    )
+
+    def validate_name(self, value: str) -> str:
+        if not value.isprintable():
+            raise serializers.ValidationError("Use printable characters only.")
+        return value

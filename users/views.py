@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from focusflow.api.schema import AUTHENTICATION_ERRORS, SchemaAdditions, errors, invalid
+from focusflow.api.scopes import ANY_TOKEN, InsufficientScope, scopes_of, token_scope
 from focusflow.api.viewsets import APIViewSet, PublicViewSet
 from focusflow.throttling.limits import recovery_wait
 from focusflow.throttling.throttles import (
@@ -15,8 +16,8 @@ from focusflow.throttling.throttles import (
     RecoveryThrottle,
     rate_limited,
 )
-from users import selectors, services
-from users.authentication import JWTAuthentication
+from users import personal_tokens, selectors, services
+from users.authentication import BearerAuthentication
 from users.exceptions import ResetInvalid, VerificationInvalid
 from users.export import ExportSerializer, export_chunks
 from users.serializers import (
@@ -29,13 +30,16 @@ from users.serializers import (
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
+    PersonalTokenCreatedSerializer,
+    PersonalTokenCreateSerializer,
+    PersonalTokenSerializer,
     RefreshSerializer,
     RegisterSerializer,
     TokenPairSerializer,
     UserSerializer,
 )
 from users.services import InvalidCredentials
-from users.tokens import InvalidRefreshToken, token_family
+from users.tokens import TOKEN_VERSION_CLAIM, InvalidRefreshToken, token_family
 
 RESET_REQUESTED = (
     "If an account has this email address, a link and a code to reset its password are on their "
@@ -126,14 +130,17 @@ class AuthViewSet(PublicViewSet):
 def _signed_in(request, *, required: bool):
     """The account and login (token family) of the request's access token, on endpoints that
     need none unless a code is sent: (None, None) without a usable one, or a 401 when
-    `required`."""
-    authenticator = JWTAuthentication()
+    `required`. A personal access token is refused (403): no token may verify or change the
+    account's address."""
+    authenticator = BearerAuthentication()
     try:
         found = authenticator.authenticate(request)
     except exceptions.AuthenticationFailed:
         if required:
             raise
         found = None
+    if found is not None and scopes_of(found[1]) is not None:
+        raise InsufficientScope(None)
     if found is None:
         if required:
             raise exceptions.NotAuthenticated("Sign in to use a code; a link's token needs no sign-in.")
@@ -157,7 +164,7 @@ def _code_counter(request):
 def _checks_codes(*, signed_in: bool):
     """For the schema: the handler may refuse a code check with a 429 (RECOVERY_THROTTLE_RATE)
     and, where a code needs a sign-in, with the 401s of authentication."""
-    errors = (exceptions.Throttled, *(AUTHENTICATION_ERRORS if signed_in else ()))
+    errors = (exceptions.Throttled, *((*AUTHENTICATION_ERRORS, InsufficientScope) if signed_in else ()))
 
     def decorate(handler):
         handler.schema_additions = SchemaAdditions(errors=errors, optional_bearer=signed_in)
@@ -267,6 +274,7 @@ class MeViewSet(APIViewSet):
 
     @extend_schema(summary="My profile", responses={200: UserSerializer})
     @action(detail=False, methods=["get"])
+    @token_scope(ANY_TOKEN)
     def me(self, request):
         return Response(UserSerializer(selectors.user_profile(user=request.user)).data)
 
@@ -359,3 +367,55 @@ class MeViewSet(APIViewSet):
         response = StreamingHttpResponse(_prepended(first, chunks), content_type="application/json")
         response["Content-Disposition"] = 'attachment; filename="focusflow-export.json"'
         return response
+
+
+class PersonalTokenViewSet(APIViewSet):
+    """`/api/users/me/tokens/`: the caller's personal access tokens, managed with a login
+    only (no token may make, list or delete tokens)."""
+
+    operation_id_prefix = "tokens"
+    serializer_class = PersonalTokenSerializer
+    lookup_value_regex = "[0-9]+"
+
+    @extend_schema(
+        summary="My personal access tokens",
+        description="The tokens that still work, newest first; never their values.",
+        responses={200: PersonalTokenSerializer(many=True)},
+    )
+    def list(self, request):
+        page = self.paginate_queryset(personal_tokens.personal_tokens_live(user=request.user))
+        return self.get_paginated_response(PersonalTokenSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Make a personal access token",
+        description="For a script or an integration: `Authorization: Bearer <token>`, limited to "
+        "its `scopes`, until it expires (`expires_in_days`, default 90), is deleted, or the "
+        "password changes. The token is in this response only; keep it like a password. The "
+        "account's address is told that a token was made.",
+        request=PersonalTokenCreateSerializer,
+        responses={
+            201: PersonalTokenCreatedSerializer,
+            **errors(invalid(), personal_tokens.TokenLimitReached),
+        },
+    )
+    def create(self, request):
+        serializer = PersonalTokenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, raw = personal_tokens.personal_token_create(
+            user=request.user,
+            password_version_seen=request.auth.get(TOKEN_VERSION_CLAIM),
+            **serializer.validated_data,
+        )
+        token.token = raw
+        return Response(PersonalTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Delete a personal access token",
+        description="It stops working at once; streams opened with it end within seconds.",
+        request=None,
+        responses={204: None, **errors(exceptions.NotFound)},
+    )
+    def destroy(self, request, pk=None):
+        if not personal_tokens.personal_token_delete(user=request.user, token_id=int(pk)):
+            raise exceptions.NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,7 @@ from typing import NoReturn, assert_never
 
 from focusflow_client import AuthenticatedClient, Client
 from focusflow_client.api.goals import goals_create
-from focusflow_client.api.journals import journals_create
+from focusflow_client.api.journals import journals_create, journals_list
 from focusflow_client.api.quotes import quotes_today
 from focusflow_client.api.sessions import (
     sessions_history,
@@ -28,7 +28,14 @@ from focusflow_client.api.sessions import (
 )
 from focusflow_client.api.sync import sync_changes
 from focusflow_client.api.tags import tags_create
-from focusflow_client.api.users import users_login, users_me, users_me_delete, users_register
+from focusflow_client.api.users import (
+    tokens_create,
+    tokens_destroy,
+    users_login,
+    users_me,
+    users_me_delete,
+    users_register,
+)
 from focusflow_client.models import (
     AccountDeleteRequest,
     ActionRequest,
@@ -37,6 +44,7 @@ from focusflow_client.models import (
     FocusSessionClientIdConflictError,
     Goal,
     GoalCreateRequest,
+    InsufficientScopeError,
     InvalidCredentialsError,
     Journal,
     JournalCreateRequest,
@@ -44,6 +52,8 @@ from focusflow_client.models import (
     NoQuotesError,
     PaginatedFocusSessionList,
     PatchedSessionUpdateRequest,
+    PersonalTokenCreated,
+    PersonalTokenCreateRequest,
     RegisterRequest,
     SessionAlreadyActiveError,
     SessionAlreadyPausedError,
@@ -201,6 +211,27 @@ def app_day(base_url: str) -> None:
     synced = [c.data for c in feed.changes if isinstance(c, SessionChange) and c.data is not None]
     if [s.end_time for s in synced] != [ended]:
         unexpected("sync", feed)
+
+    # A status bar's script: a personal access token that may read sessions, and nothing else.
+    made = tokens_create.sync(
+        client=api,
+        body=PersonalTokenCreateRequest(name="status bar", scopes=["sessions:read"], expires_in_days=30),
+    )
+    if not isinstance(made, PersonalTokenCreated) or not made.token.startswith("ffp_"):
+        unexpected("make a token", made)
+    script = AuthenticatedClient(base_url=base_url, token=made.token, raise_on_unexpected_status=True)
+    seen = sessions_history.sync(client=script)
+    if not isinstance(seen, PaginatedFocusSessionList) or seen.results[0].id != stopped.id:
+        unexpected("history with the token", seen)
+    denied = journals_list.sync(client=script)
+    if not isinstance(denied, InsufficientScopeError):
+        unexpected("journals with the token", denied)
+    needed: str | None = denied.required_scope
+    if denied.code != "insufficient_scope" or needed != "journals:read":
+        unexpected("journals with the token", denied)
+    revoked = tokens_destroy.sync_detailed(id=made.id, client=api)
+    if revoked.status_code != 204:
+        unexpected("delete the token", revoked)
 
     # Leaving: the account goes, and its access token stops working at once.
     deleted = users_me_delete.sync_detailed(client=api, body=AccountDeleteRequest(password=password))

@@ -139,6 +139,23 @@ export async function appDay(baseUrl: string): Promise<void> {
   );
   if (synced.length !== 1 || Date.parse(synced[0] ?? "") !== Date.parse(ended)) unexpected("sync", feed.data);
 
+  // A status bar's script: a personal access token that may read sessions, and nothing else.
+  const made = await api.POST("/api/users/me/tokens/", {
+    body: { name: "status bar", scopes: ["sessions:read"], expires_in_days: 30 },
+  });
+  if (made.data === undefined) unexpected("make a token", made.error);
+  const token: string = made.data.token; // shown this once
+  const script = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${token}` } });
+  const seen = await script.GET("/api/sessions/history/");
+  if (seen.data?.results[0]?.id !== stopped.data.id) unexpected("history with the token", seen.error);
+  const denied = await script.GET("/api/journals/");
+  if (denied.response.status !== 403 || denied.error === undefined) unexpected("journals with the token", denied);
+  if (denied.error.code !== "insufficient_scope") unexpected("journals with the token", denied.error);
+  const needed: string | null = denied.error.required_scope;
+  if (needed !== "journals:read") unexpected("journals with the token", denied.error);
+  const revoked = await api.DELETE("/api/users/me/tokens/{id}/", { params: { path: { id: made.data.id } } });
+  if (revoked.response.status !== 204) unexpected("delete the token", revoked.error);
+
   // Leaving: the account goes, and its access token stops working at once.
   const deleted = await api.DELETE("/api/users/me/", { body: { password } });
   if (deleted.response.status !== 204) unexpected("delete account", deleted.error);

@@ -103,3 +103,19 @@ def instant(value: datetime | None) -> str | None:
         return None
     text = value.astimezone(UTC).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class FlatListField(serializers.ListField):
+    """A list whose errors are a list of messages, as every field's are in this API's 400
+    (DRF's ListField keys them by position: `{"0": [...]}`)."""
+
+    def run_child_validation(self, data):
+        try:
+            return super().run_child_validation(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if isinstance(detail, dict):
+                detail = [
+                    f"Item {index}: {message}" for index, messages in detail.items() for message in messages
+                ]
+            raise serializers.ValidationError(detail) from None

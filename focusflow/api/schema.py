@@ -44,6 +44,7 @@ from focusflow.api.exceptions import (
     RequestTooLarge,
     UnsupportedMediaType,
 )
+from focusflow.api.scopes import ANY_TOKEN, InsufficientScope, required_scope
 from focusflow.db.outage import DatabaseUnavailable
 
 # --- Fields ------------------------------------------------------------------------------------
@@ -427,6 +428,8 @@ class AutoSchema(openapi.AutoSchema):
         shared: list = [BadRequest, exceptions.NotAcceptable, DatabaseUnavailable]
         if not is_public(self.view):
             shared += AUTHENTICATION_ERRORS
+            if required_scope(self.view, self.method) != ANY_TOKEN:
+                shared.append(InsufficientScope)
         if self._has_body():
             shared += BODY_ERRORS
         shared += self._additions().errors

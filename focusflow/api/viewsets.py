@@ -4,6 +4,7 @@ from rest_framework import viewsets
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import AllowAny
 
+from focusflow.api.scopes import PersonalTokenThrottle, TokenScopePermission, scopes_of
 from focusflow.throttling.throttles import UserReadThrottle, UserWriteThrottle, handler_throttle_classes
 
 
@@ -21,8 +22,13 @@ class APIViewSet(viewsets.GenericViewSet):
     handler), shared error responses in the schema (`focusflow.api.schema.AutoSchema`). Its
     `get_queryset()` filters by `request.user`, so another user's object is a 404.
 
+    A personal access token reaches only what its scopes allow (`focusflow.api.scopes`: the
+    viewset's `token_scopes`, a handler's `@token_scope`); nothing, where neither says.
+
     Every authenticated read counts against USER_READ_THROTTLE_RATE and every authenticated
-    write against USER_WRITE_THROTTLE_RATE; a handler adds its own
+    write against USER_WRITE_THROTTLE_RATE, or, made with a personal access token, against
+    that token's own TOKEN_THROTTLE_RATE (a runaway script cannot lock its owner's apps out);
+    a handler adds its own
     limits with `@rate_limited(...)` (focusflow.throttling.throttles). Responses are `Cache-Control:
     no-store` unless the handler says otherwise: they are one account's data, or its tokens."""
 
@@ -35,10 +41,17 @@ class APIViewSet(viewsets.GenericViewSet):
         """The method that answers this request (an action, or a method mapped onto one)."""
         return getattr(self, self.action, None) if self.action else None
 
+    # What a personal access token needs here: (for reads, for writes); None: no token may.
+    token_scopes: tuple[str, str] | None = None
+
+    def get_permissions(self):
+        return [*super().get_permissions(), TokenScopePermission()]
+
     def get_throttles(self):
+        request = getattr(self, "request", None)
+        by_token = request is not None and scopes_of(getattr(request, "auth", None)) is not None
         classes = [
-            UserReadThrottle,
-            UserWriteThrottle,
+            *((PersonalTokenThrottle,) if by_token else (UserReadThrottle, UserWriteThrottle)),
             *self.throttle_classes,
             *handler_throttle_classes(self.handler()),
         ]

@@ -6,7 +6,6 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from focusflow.events.tickets import event_ticket_spend
-from users.tokens import token_holder
 
 
 class TicketInvalid(exceptions.AuthenticationFailed):
@@ -23,10 +22,10 @@ class TicketAuthentication(authentication.BaseAuthentication):
         credential = event_ticket_spend(ticket, spend=isinstance(request._request, ASGIRequest))
         if credential is None:
             raise TicketInvalid()
-        holder = token_holder(user_id=credential.user_id, family=credential.family)
-        if credential.refusal(holder) is not None:
+        user, refusal = credential.check()
+        if refusal is not None:
             raise TicketInvalid()
-        return holder.user, credential
+        return user, credential
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'

@@ -23,15 +23,17 @@ def _digest(ticket: str) -> str:
 
 def event_ticket_issue(*, credential: Credential) -> tuple[str, int]:
     """A new ticket, and the seconds it stays valid: EVENTS_TICKET_SECONDS, or until the token
-    that bought it expires, if sooner."""
+    that bought it expires, if sooner. It carries that token's scopes, if it had any."""
     ticket = secrets.token_urlsafe(32)
     token_expires_at = datetime_from_epoch(credential.expires_at)
     expires_at = min(timezone.now() + timedelta(seconds=settings.EVENTS_TICKET_SECONDS), token_expires_at)
     EventTicket.objects.create(
         digest=_digest(ticket),
         user_id=credential.user_id,
-        family=credential.family,
-        token_version=credential.token_version,
+        family=credential.family or "",
+        token_version=credential.token_version or "",
+        personal_token_id=credential.personal_token_id,
+        scopes=sorted(credential.scopes) if credential.scopes is not None else None,
         token_expires_at=token_expires_at,
         expires_at=expires_at,
     )
@@ -46,7 +48,7 @@ def event_ticket_spend(ticket: str, *, spend: bool = True) -> Credential | None:
     if not ticket.isascii() or not 0 < len(ticket) <= _MAX_LENGTH:
         return None
     table = connection.ops.quote_name(EventTicket._meta.db_table)
-    columns = "user_id, family, token_version, token_expires_at, expires_at"
+    columns = "user_id, family, token_version, personal_token_id, scopes, token_expires_at, expires_at"
     sql = (
         f"DELETE FROM {table} WHERE digest = %s RETURNING {columns}"
         if spend
@@ -57,12 +59,17 @@ def event_ticket_spend(ticket: str, *, spend: bool = True) -> Credential | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    user_id, family, token_version, token_expires_at, expires_at = row
+    user_id, family, token_version, personal_token_id, scopes, token_expires_at, expires_at = row
     now = timezone.now()
     if expires_at <= now or token_expires_at <= now:
         return None
     return Credential(
-        user_id=user_id, family=family, token_version=token_version, expires_at=token_expires_at.timestamp()
+        user_id=user_id,
+        family=family or None,
+        token_version=token_version or None,
+        personal_token_id=personal_token_id,
+        scopes=frozenset(scopes) if scopes is not None else None,
+        expires_at=token_expires_at.timestamp(),
     )
 
 

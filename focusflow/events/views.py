@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from focusflow.api.exceptions import DomainError
 from focusflow.api.schema import errors, invalid
+from focusflow.api.scopes import ANY_TOKEN
 from focusflow.api.viewsets import APIViewSet
 from focusflow.events.authentication import TicketAuthentication, TicketInvalid
 from focusflow.events.credentials import Credential
@@ -22,7 +23,7 @@ from focusflow.events.slots import stream_slot_take
 from focusflow.events.streams import RESET, event, event_stream
 from focusflow.events.tickets import event_ticket_issue
 from focusflow.sync.feed import SyncCursor, SyncCursorExpired, cursor_decode, sync_position
-from users.authentication import JWTAuthentication
+from users.authentication import BearerAuthentication
 
 STREAM_DESCRIPTION = """The sync feed, pushed as Server-Sent Events (`text/event-stream`).
 
@@ -31,7 +32,10 @@ STREAM_DESCRIPTION = """The sync feed, pushed as Server-Sent Events (`text/event
 - `event: reset`: the cursor is older than the deletions the server keeps (sync would answer
   410); the stream ends: sync again without a cursor.
 - `event: end`, `data: {"reason": "expired" | "revoked"}`: the access token behind the stream
-  expired, or its login ended; the stream ends.
+  expired, or its login ended (a personal access token: it expired, or was deleted or revoked);
+  the stream ends.
+- With a personal access token (or a ticket it bought), only the kinds it may read: `profile`;
+  `session`, `tag`, `goal` with `sessions:read`; `journal` with `journals:read`.
 - A comment line (`: heartbeat`) at least every 15 seconds.
 
 Resume with `Last-Event-ID` (EventSource sends it by itself) or `?cursor=` (which wins):
@@ -84,6 +88,7 @@ class StreamNegotiation(DefaultContentNegotiation):
 
 
 class EventsViewSet(APIViewSet):
+    token_scopes = (ANY_TOKEN, ANY_TOKEN)  # what each token shows depends on its scopes
     pagination_class = None
     content_negotiation_class = StreamNegotiation
     http_method_names = ["get", "post", "options"]  # no HEAD: it would hold a stream open for nothing
@@ -108,7 +113,7 @@ class EventsViewSet(APIViewSet):
 
     def get_authenticators(self):
         if getattr(self, "action", None) == "list":
-            return [TicketAuthentication(), JWTAuthentication()]
+            return [TicketAuthentication(), BearerAuthentication()]
         return super().get_authenticators()
 
     @extend_schema(
@@ -138,9 +143,7 @@ class EventsViewSet(APIViewSet):
         query = EventsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         raw = query.validated_data.get("cursor") or request.headers.get("Last-Event-ID", "").strip()
-        credential = (
-            request.auth if isinstance(request.auth, Credential) else Credential.of_token(request.auth)
-        )
+        credential = Credential.of_request(request.auth)
         latest, purged = sync_position(user=request.user)
         if raw:
             try:
@@ -161,8 +164,9 @@ class EventsViewSet(APIViewSet):
         description=(
             "A single-use ticket for `GET /api/events/?ticket=`, valid 60 seconds (or until the "
             "token that bought it expires, if sooner: `expires_in`), for a browser's "
-            "EventSource (which cannot send headers). It speaks for the login of the token that "
-            "bought it: refused once that login ends; its stream ends when that token expires."
+            "EventSource (which cannot send headers). It speaks for the login (or personal access "
+            "token, with its scopes) that bought it: refused once that ends; its stream ends when "
+            "that token expires."
         ),
         operation_id="events_ticket",
         request=None,
@@ -170,7 +174,7 @@ class EventsViewSet(APIViewSet):
     )
     @action(detail=False, methods=["post"])
     def ticket(self, request):
-        ticket, expires_in = event_ticket_issue(credential=Credential.of_token(request.auth))
+        ticket, expires_in = event_ticket_issue(credential=Credential.of_request(request.auth))
         return Response({"ticket": ticket, "expires_in": expires_in}, status=status.HTTP_201_CREATED)
 
 

@@ -22,6 +22,7 @@ DAILY_COMMANDS = (
     "purge_tombstones",
     "purge_throttle_counters",
     "purge_revoked_token_families",
+    "purge_personal_tokens",
     "purge_account_links",
     "purge_event_tickets",
 )

@@ -37,6 +37,7 @@ from rest_framework import exceptions, status
 from rest_framework.serializers import Serializer
 
 from focusflow.api.exceptions import AccountGone, DomainError
+from focusflow.api.scopes import scope_allowed
 from focusflow.db.rows import rows_of, values_of
 from focusflow.sync.models import SpentClientId, Tombstone
 from focusflow.sync.pokes import poke_changes
@@ -61,6 +62,8 @@ class SyncKind:
     serializer: type[Serializer]
     owner_field: str = "user"  # the field that holds the owning user ("pk" for the user itself)
     seq_field: str = "sync_seq"
+    # What a personal access token needs to see this kind (focusflow.api.scopes); None: any token.
+    scope: str | None = None
 
 
 _kinds: dict[str, SyncKind] = {}
@@ -70,8 +73,14 @@ def register_sync_kind(kind: SyncKind) -> None:
     _kinds[kind.name] = kind
 
 
-def sync_kinds() -> list[SyncKind]:
-    return [_kinds[name] for name in sorted(_kinds)]
+def sync_kinds(*, scopes: frozenset[str] | None = None) -> list[SyncKind]:
+    """The kinds a credential with `scopes` may read (focusflow.api.scopes); every kind for a
+    login (None)."""
+    return [
+        _kinds[name]
+        for name in sorted(_kinds)
+        if _kinds[name].scope is None or scope_allowed(scopes, _kinds[name].scope)
+    ]
 
 
 # --- Writing ----------------------------------------------------------------------------------
@@ -202,11 +211,12 @@ class SyncPage:
     has_more: bool
 
 
-def _changes_sql(kinds: list[SyncKind]) -> str:
+def _changes_sql(kinds: list[SyncKind], *, every_kind: bool) -> str:
     """One statement for the page: the latest change of each live object, and the tombstones,
     above the cursor, in change-number order. Each branch takes its own first rows by its
     (owner, number) index before they are merged, so a page costs the same whatever the
-    length of the history (a sort over the union would read all of it)."""
+    length of the history (a sort over the union would read all of it). Unless `every_kind`,
+    only the tombstones of `kinds` (their names are one more parameter)."""
     quote = connection.ops.quote_name
     parts = []
     for kind in kinds:
@@ -221,7 +231,7 @@ def _changes_sql(kinds: list[SyncKind]) -> str:
     parts.append(
         "SELECT * FROM (SELECT kind, object_id, sync_seq AS seq, 1 AS deleted "
         f"FROM {quote(Tombstone._meta.db_table)} WHERE user_id = %s AND sync_seq > %s "
-        "ORDER BY sync_seq LIMIT %s) AS tombstones"
+        f"{'' if every_kind else 'AND kind = ANY(%s) '}ORDER BY sync_seq LIMIT %s) AS tombstones"
     )
     return " UNION ALL ".join(parts) + " ORDER BY seq LIMIT %s"
 
@@ -255,22 +265,30 @@ def _one_snapshot():
         yield
 
 
-def sync_page(*, user, after: int, limit: int, latest: int, now: datetime) -> SyncPage:
+def sync_page(
+    *, user, after: int, limit: int, latest: int, now: datetime, scopes: frozenset[str] | None = None
+) -> SyncPage:
     """The changes above `after`: at most `limit`, oldest first, each with its entry as the
     feed shows it. `latest` is the account's change number read before (`sync_position`):
     when it is `after`, nothing changed and the page costs no further query. Otherwise one
     statement lists the page, one query per kind fetches the objects, and they are shown, all
-    in one snapshot: each change appears once, at its place in commit order."""
+    in one snapshot: each change appears once, at its place in commit order.
+
+    `scopes`: those of a personal access token, which sees only the kinds they allow (None: a
+    login, every kind). A page that ends the feed stands for everything up to `latest` (all of
+    it was committed before the snapshot began), so a token's cursor moves past the changes
+    it does not see and its next look costs nothing."""
     if latest <= after:
         return SyncPage(changes=[], seq=after, has_more=False)
-    kinds = sync_kinds()
+    kinds = sync_kinds(scopes=scopes)
+    every_kind = len(kinds) == len(sync_kinds())
     params: list = []
     for kind in kinds:
         params += [kind.name, user.pk, after, limit + 1]
-    params += [user.pk, after, limit + 1, limit + 1]
+    params += [user.pk, after, *([] if every_kind else [[kind.name for kind in kinds]]), limit + 1, limit + 1]
     with _one_snapshot():
         with connection.cursor() as cursor:
-            cursor.execute(_changes_sql(kinds), params)
+            cursor.execute(_changes_sql(kinds, every_kind=every_kind), params)
             rows = cursor.fetchall()
         has_more = len(rows) > limit
         rows = rows[:limit]
@@ -279,7 +297,7 @@ def sync_page(*, user, after: int, limit: int, latest: int, now: datetime) -> Sy
             ids = [object_id for name, object_id, _, deleted in rows if name == kind.name and not deleted]
             if ids:
                 found.update(((kind.name, obj.pk), obj) for obj in _objects(kind, user=user, ids=ids))
-        shown = _shown(found, now=now)
+        shown = _shown(found, kinds=kinds, now=now)
     changes = []
     for name, object_id, seq, deleted in rows:
         key = (name, object_id)
@@ -288,14 +306,17 @@ def sync_page(*, user, after: int, limit: int, latest: int, now: datetime) -> Sy
         changes.append(
             Change(kind=name, object_id=object_id, seq=seq, deleted=bool(deleted), data=shown.get(key))
         )
-    return SyncPage(changes=changes, seq=rows[-1][2] if rows else after, has_more=has_more)
+    seq = rows[-1][2] if rows else after
+    return SyncPage(changes=changes, seq=seq if has_more else max(seq, latest), has_more=has_more)
 
 
-def _shown(found: dict[tuple[str, int], Model], *, now: datetime) -> dict[tuple[str, int], dict]:
+def _shown(
+    found: dict[tuple[str, int], Model], *, kinds: list[SyncKind], now: datetime
+) -> dict[tuple[str, int], dict]:
     """Each kind's objects serialized together (its serializer's fields are built once), with
     one clock for every running duration on the page."""
     shown = {}
-    for kind in sync_kinds():
+    for kind in kinds:
         objects = [obj for (name, _), obj in found.items() if name == kind.name]
         if objects:
             data = kind.serializer(objects, many=True, context={"now": now}).data

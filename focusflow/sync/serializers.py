@@ -88,5 +88,7 @@ SYNC_DESCRIPTION = (
     "it. An entry may name an object that a later entry of the same sync brings (a journal's "
     "session changed after the journal). A sync without a cursor always completes, however long "
     "it pages. A 410 means the cursor may have missed a deletion the server no longer keeps (the "
-    "device was away longer than that): sync again without a cursor and replace the local copy."
+    "device was away longer than that): sync again without a cursor and replace the local copy. "
+    "With a personal access token, only the kinds its scopes may read: `profile` always; `session`, "
+    "`tag` and `goal` with `sessions:read`; `journal` with `journals:read`."
 )

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from focusflow.api.schema import errors, invalid
+from focusflow.api.scopes import ANY_TOKEN, scopes_of
 from focusflow.api.viewsets import APIViewSet
 from focusflow.sync.feed import (
     SyncCursor,
@@ -20,6 +21,8 @@ from focusflow.sync.serializers import SYNC_DESCRIPTION, SyncPageSerializer, Syn
 
 class SyncViewSet(APIViewSet):
     """`GET /api/sync/`: the change feed of `focusflow.sync.feed`."""
+
+    token_scopes = (ANY_TOKEN, ANY_TOKEN)  # what each token shows depends on its scopes
 
     pagination_class = None  # pages of its own, by change number: `cursor`, `limit`, `has_more`
 
@@ -47,7 +50,12 @@ class SyncViewSet(APIViewSet):
         else:  # a new chain: every deletion up to `latest` was of objects this device never gets
             cursor = SyncCursor(seq=-1, chain_start=latest)
         page = sync_page(
-            user=request.user, after=cursor.seq, limit=query.validated_data["limit"], latest=latest, now=now
+            user=request.user,
+            after=cursor.seq,
+            limit=query.validated_data["limit"],
+            latest=latest,
+            now=now,
+            scopes=scopes_of(request.auth),
         )
         return Response(
             {

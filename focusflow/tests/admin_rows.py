@@ -21,7 +21,8 @@ from journals.models import Journal
 from journals.tests.factories import JournalFactory
 from quotes.models import AUTHOR_MAX_LENGTH, TEXT_MAX_LENGTH, DailyQuote, Quote
 from quotes.tests.factories import DailyQuoteFactory, QuoteFactory
-from users.models import User
+from users.models import PersonalAccessToken, User
+from users.personal_tokens import personal_token_create
 from users.tests.factories import UserFactory
 from users.tokens import refresh_token_for, refresh_token_logout
 
@@ -142,7 +143,21 @@ def add_goals(n: int) -> None:
         )
 
 
+def add_personal_tokens(n: int) -> None:
+    scopes = ["sessions:read", "sessions:write", "journals:read", "journals:write", "webhooks:manage"]
+    for i in range(n):
+        token, _ = personal_token_create(
+            user=_user(),
+            name=f"Home dashboard on the kitchen tablet, synced every minute {i:05d}",
+            scopes=scopes[: 1 + i % len(scopes)],
+            password_version_seen=None,
+        )
+        if i % 2:
+            PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+
+
 ROWS: dict[type[Model], Callable[[int], None]] = {
+    PersonalAccessToken: add_personal_tokens,
     Tag: add_tags,
     Goal: add_goals,
     User: add_users,

@@ -366,7 +366,10 @@ def test_an_operation_declares_each_error_it_can_give(schema):
     assert codes["GET /api/users/me/export/ 429"] == ["throttled"]
     assert codes["POST /api/users/register/ 415"] == ["unsupported_media_type"]
     assert codes["GET /api/sync/ 410"] == ["sync_cursor_expired"]
-    assert codes["PATCH /api/journals/{id}/ 403"] == ["journal_locked"]
+    assert codes["PATCH /api/journals/{id}/ 403"] == ["insufficient_scope", "journal_locked"]
+    assert codes["GET /api/users/me/tokens/ 403"] == ["insufficient_scope"]  # no token may
+    assert "GET /api/users/me/ 403" not in codes  # any token may
+    assert "GET /api/sync/ 403" not in codes
     assert "GET /api/users/me/ 415" not in codes  # no body, nothing to refuse
     start_400 = paths["/api/sessions/start/"]["post"]["responses"]["400"]["content"]["application/json"]
     assert start_400["schema"]["oneOf"][-1] == {"$ref": "#/components/schemas/ValidationError"}

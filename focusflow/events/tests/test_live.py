@@ -373,3 +373,55 @@ def test_a_stream_whose_client_left_during_its_opening_gives_its_slot_back(web, 
         assert stream.next()["event"] == "ready"
     finally:
         stream.close()
+
+
+def make_token(server, tokens: dict, scopes: list[str]) -> dict:
+    response = requests.post(
+        f"{server.url}/api/users/me/tokens/",
+        headers=auth(tokens),
+        json={"name": "status bar", "scopes": scopes},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_personal_token_streams_only_the_kinds_it_may_read_and_ends_when_deleted(web, events):
+    UserFactory(email="alice@example.com")
+    phone = login(web[0], "alice@example.com")
+    made = make_token(web[0], phone, ["sessions:read"])
+    stream = EventStream(f"{events[0].url}/api/events/", headers={"Authorization": f"Bearer {made['token']}"})
+    # A browser's ticket, bought with the token, carries its scopes.
+    ticket = requests.post(
+        f"{web[1].url}/api/events/ticket/", headers={"Authorization": f"Bearer {made['token']}"}
+    ).json()["ticket"]
+    by_ticket = EventStream(f"{events[1].url}/api/events/", params={"ticket": ticket})
+    # The app's own stream, at the same place in the feed on the same server: it sees everything,
+    # and the token's stream must not share its reads.
+    app = open_stream(events[0], phone)
+    try:
+        assert stream.status_code == by_ticket.status_code == 200
+        for each in (stream, by_ticket, app):
+            assert each.next()["event"] == "ready"
+        journal = requests.post(
+            f"{web[1].url}/api/journals/create/", headers=auth(phone), json={"content": "private"}
+        )
+        assert journal.status_code == 201
+        session = requests.post(f"{web[0].url}/api/sessions/start/", headers=auth(phone), json={})
+        for each in (stream, by_ticket):
+            change = each.next(timeout=3)
+            assert (change["data"]["type"], change["data"]["id"]) == ("session", session.json()["id"])
+        assert [change["data"]["type"] for change in (app.next(timeout=3), app.next(timeout=3))] == [
+            "journal",
+            "session",
+        ]
+        deleted = requests.delete(f"{web[1].url}/api/users/me/tokens/{made['id']}/", headers=auth(phone))
+        assert deleted.status_code == 204
+        revoked_at = time.monotonic()
+        for each in (stream, by_ticket):
+            end = each.next(timeout=5)
+            assert (end["event"], end["data"]) == ("end", {"reason": "revoked"})
+            assert end["at"] - revoked_at < 5
+        assert not app.ended.is_set()
+    finally:
+        for each in (stream, by_ticket, app):
+            each.close()

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from focus_sessions.models import FocusSession
 from focus_sessions.serializers import FocusSessionSerializer
@@ -12,6 +13,7 @@ from focusflow.sync.models import Tombstone
 from focusflow.testing import T0, DeviceCopy, at, comparable, frozen
 from journals.models import Journal
 from journals.serializers import JournalSerializer
+from users.personal_tokens import personal_token_create
 from users.serializers import UserSerializer
 
 pytestmark = pytest.mark.django_db
@@ -394,3 +396,54 @@ def test_an_object_changed_while_its_page_is_read_shows_its_listed_state(alice, 
     latest, _ = feed.sync_position(user=alice)
     later = feed.sync_page(user=alice, after=page.seq, limit=100, latest=latest, now=timezone.now())
     assert [(change.kind, change.data["label"]) for change in later.changes] == [("session", "edited")]
+
+
+# --- personal access tokens see the kinds their scopes may read ------------------------------
+
+
+def token_client(user, scopes) -> APIClient:
+    _, token = personal_token_create(user=user, name="dashboard", scopes=scopes, password_version_seen=None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def kinds_seen(client, cursor=None) -> tuple[list[tuple[str, bool]], str]:
+    body = client.get(SYNC, {"cursor": cursor} if cursor else {}).json()
+    return [(change["type"], change["deleted"]) for change in body["changes"]], body["cursor"]
+
+
+@pytest.mark.parametrize(
+    ("scopes", "kinds"),
+    [
+        ([], {"profile"}),
+        (["sessions:read"], {"profile", "session", "tag"}),
+        (["sessions:write"], {"profile", "session", "tag"}),
+        (["journals:read"], {"profile", "journal"}),
+        (["sessions:read", "journals:write"], {"profile", "session", "tag", "journal"}),
+    ],
+)
+def test_a_token_syncs_only_the_kinds_its_scopes_may_read(alice_client, alice, scopes, kinds):
+    with at(0):
+        session = log(alice_client, -60, -30)
+        alice_client.post("/api/journals/create/", {"content": "private", "session": session["id"]})
+        alice_client.post("/api/tags/", {"name": "deep work"})
+        seen, _ = kinds_seen(token_client(alice, scopes))
+    assert {kind for kind, _ in seen} == kinds
+
+
+def test_a_token_sees_no_tombstone_of_a_kind_it_may_not_read_and_its_cursor_moves_past_them(
+    alice_client, alice, django_assert_num_queries
+):
+    client = token_client(alice, ["sessions:read"])
+    with at(0):
+        session = log(alice_client, -60, -30)
+        journal = alice_client.post("/api/journals/create/", {"content": "x"}).json()
+        _, cursor = kinds_seen(client)
+        alice_client.delete(f"/api/journals/{journal['id']}/")
+        seen, cursor = kinds_seen(client, cursor)
+        assert seen == []
+        with django_assert_num_queries(2):  # the token with its account; the account's position
+            assert kinds_seen(client, cursor)[0] == []
+        alice_client.delete(f"{SESSIONS}{session['id']}/")
+        assert kinds_seen(client, cursor)[0] == [("session", True)]
