@@ -13,6 +13,7 @@ class FocusSessionsConfig(AppConfig):
         from focus_sessions.serializers import FocusSessionSerializer, GoalSerializer, TagSerializer
         from focusflow.api.scopes import SESSIONS_READ
         from focusflow.sync.feed import SyncKind, register_sync_kind
+        from focusflow.webhooks.services import register_webhook_payload
         from users.export_sections import register_export_section
         from users.signals import daily_goal_changed, time_zone_changed
 
@@ -21,6 +22,7 @@ class FocusSessionsConfig(AppConfig):
         )
         register_export_section("tags", rows=tags_export_rows, serializer=TagSerializer)
         register_export_section("goals", rows=goals_export_rows, serializer=GoalSerializer)
+        register_webhook_payload("session", FocusSessionSerializer)
         for name, model, serializer in (
             ("session", FocusSession, FocusSessionSerializer),
             ("tag", Tag, TagSerializer),

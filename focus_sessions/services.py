@@ -40,6 +40,7 @@ from focusflow.db.constraints import violated_constraint
 from focusflow.db.rows import first_of
 from focusflow.sync.client_ids import client_fingerprint, client_id_retried
 from focusflow.sync.feed import sync_seq_next, tombstone_add
+from focusflow.webhooks.services import webhook_event
 from users.models import User
 
 # App servers' clocks may differ by this much: a start never begins before the session that
@@ -233,6 +234,7 @@ def focus_session_start(
         )
         _save(session)
         session_tags_write(session, tags=tags, before=[])
+        webhook_event(user=user, event="session.started", obj=session)
     return session, True
 
 
@@ -270,6 +272,7 @@ def focus_session_stop(
             session, update_fields=["end_time", "is_active", "paused_at", "paused_duration", "focus_seconds"]
         )
         rollup_count(session, user=user, sign=1)
+        webhook_event(user=user, event="session.stopped", obj=session)
     return session
 
 
@@ -287,6 +290,7 @@ def focus_session_pause(
         )
         _changed(session, seq=seq, now=now)
         _save(session, update_fields=["paused_at", "last_event_at"])
+        webhook_event(user=user, event="session.paused", obj=session)
     return session
 
 
@@ -304,6 +308,7 @@ def focus_session_resume(
         session.last_event_at = resumed
         _changed(session, seq=seq, now=now)
         _save(session, update_fields=["paused_at", "paused_duration", "last_event_at"])
+        webhook_event(user=user, event="session.resumed", obj=session)
     return session
 
 
@@ -350,6 +355,7 @@ def focus_session_log(
         _save(session)
         session_tags_write(session, tags=tags, before=[])
         rollup_count(session, user=user, sign=1)
+        webhook_event(user=user, event="session.logged", obj=session)
     return session, True
 
 
@@ -420,6 +426,7 @@ def focus_session_update(
             rollup_count(session, user=user, sign=1)
         elif "tag_ids" in fields:
             rollup_tags_change(session, user=user, before=before)
+        webhook_event(user=user, event="session.updated", obj=session)
     return session
 
 
@@ -436,3 +443,4 @@ def focus_session_delete(*, user: User, session_id: int, if_match: str | None = 
             raise SessionHasJournals() from None
         rollup_count(session, user=user, sign=-1)
         tombstone_add(user=user, kind="session", object_id=session_id, seq=seq, client_id=session.client_id)
+        webhook_event(user=user, event="session.deleted", object_id=session_id)

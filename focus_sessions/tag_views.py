@@ -31,7 +31,7 @@ from focusflow.api.schema import (
     invalid,
 )
 from focusflow.api.scopes import SESSIONS_READ, SESSIONS_WRITE
-from focusflow.api.viewsets import APIViewSet
+from focusflow.api.viewsets import ID_PATTERN, APIViewSet
 from focusflow.sync.client_ids import ClientIdConflict, ClientIdDeleted
 
 NOT_MODIFIED = OpenApiResponse(description="Not modified: the `If-None-Match` tag is still current.")
@@ -52,7 +52,7 @@ class _Versioned(APIViewSet):
     """One object with its version as ETag, `If-Match` checked before the body is read."""
 
     serializer_class: type
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = ID_PATTERN
 
     def _one(self, obj, *, status_code: int = status.HTTP_200_OK) -> Response:
         return Response(self.serializer_class(obj).data, status=status_code, headers={"ETag": etag(obj)})

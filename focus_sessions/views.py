@@ -37,7 +37,7 @@ from focusflow.api.schema import (
     invalid,
 )
 from focusflow.api.scopes import SESSIONS_READ, SESSIONS_WRITE
-from focusflow.api.viewsets import APIViewSet
+from focusflow.api.viewsets import ID_PATTERN, APIViewSet
 from focusflow.idempotency.keys import idempotent
 from focusflow.sync.client_ids import ClientIdConflict, ClientIdDeleted
 
@@ -72,7 +72,7 @@ class FocusSessionViewSet(APIViewSet):
     token_scopes = (SESSIONS_READ, SESSIONS_WRITE)
 
     serializer_class = FocusSessionSerializer
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         return FocusSession.objects.filter(user=self.request.user)

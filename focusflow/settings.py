@@ -44,6 +44,9 @@ SECRET_KEY = env_secret(
 # The JWTs' own key, so it can be rotated (logging everybody out) without touching the one
 # that protects admin sessions and password-reset links, and the other way round.
 JWT_SIGNING_KEY = env_secret("JWT_SIGNING_KEY", fallback=SECRET_KEY, strict=not DEBUG)
+# Earlier secret keys, still accepted while a rotation rolls out (comma-separated): admin
+# sessions, personal access tokens' hashes and webhook secrets made under them keep working.
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 
@@ -64,6 +67,7 @@ INSTALLED_APPS = [
     "focusflow.jobs",
     "focusflow.sync",
     "focusflow.events",
+    "focusflow.webhooks",
     "focusflow.idempotency",
     "focusflow.throttling",
     "users",
@@ -290,6 +294,12 @@ EMAIL_TIMEOUT = _email["timeout"]
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "FocusFlow <no-reply@localhost>")
 # The web app that the links in emails open; never the request's Host header.
 APP_URL = env_url("APP_URL", "http://127.0.0.1:8000")
+
+# Webhooks (focusflow.webhooks): `1` lets them go over plain http:// and to private and loopback
+# addresses, for development and tests only (the processes log a warning when it is on).
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+WEBHOOK_PING_RATE = "10/hour"  # pings asked for, per webhook
+WEBHOOK_REDELIVER_RATE = "10/hour"  # redeliveries asked for, per webhook
 
 # procrastinate (the job queue, on this PostgreSQL): each app's jobs live in its `jobs.py`.
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "jobs"

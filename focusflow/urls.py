@@ -6,10 +6,12 @@ from focus_sessions.urls import goal_router, tag_router
 from focusflow.api import views
 from focusflow.events.views import EventsViewSet
 from focusflow.sync.views import SyncViewSet
+from focusflow.webhooks.views import WebhookViewSet
 
 router = SimpleRouter()
 router.register("sync", SyncViewSet, basename="sync")
 router.register("events", EventsViewSet, basename="events")
+router.register("webhooks", WebhookViewSet, basename="webhooks")
 
 urlpatterns = [
     path("api/users/", include("users.urls")),

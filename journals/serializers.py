@@ -71,3 +71,14 @@ class JournalListQuerySerializer(LocalDateRangeQuerySerializer):
         max_length=200,
         help_text="Words in the content (stemmed, English); empty means no search.",
     )
+
+
+class JournalWebhookSerializer(serializers.ModelSerializer):
+    """A journal in a webhook's event: never its text (a `journals:read` token fetches it)."""
+
+    session = serializers.IntegerField(source="session_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Journal
+        fields = ["id", "session", "created_at", "updated_at"]
+        read_only_fields = fields

@@ -13,6 +13,7 @@ from focus_sessions.models import FocusSession
 from focusflow.api.conditional import if_match_check
 from focusflow.sync.client_ids import client_fingerprint, client_id_replay
 from focusflow.sync.feed import sync_seq_next, tombstone_add
+from focusflow.webhooks.services import webhook_event
 from journals.exceptions import JournalLocked
 from journals.models import Journal
 from journals.serializers import JournalSerializer
@@ -55,6 +56,7 @@ def journal_create(
             sync_seq=seq,
         )
         journal.save(force_insert=True)
+        webhook_event(user=user, event="journal.created", obj=journal)
     return journal, True
 
 
@@ -84,6 +86,7 @@ def journal_update(*, user: User, journal_id: int, content: str, if_match: str |
         journal.sync_seq = seq
         journal.updated_at = timezone.now()
         journal.save(update_fields=["content", "version", "sync_seq", "updated_at"])
+        webhook_event(user=user, event="journal.updated", obj=journal)
     return journal
 
 
@@ -95,3 +98,4 @@ def journal_delete(*, user: User, journal_id: int, if_match: str | None = None) 
         if_match_check(journal, if_match, serializer=JournalSerializer)
         journal.delete()
         tombstone_add(user=user, kind="journal", object_id=journal_id, seq=seq, client_id=journal.client_id)
+        webhook_event(user=user, event="journal.deleted", object_id=journal_id)

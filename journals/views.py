@@ -7,7 +7,7 @@ from focusflow.api.conditional import etag, if_match_check, not_modified
 from focusflow.api.exceptions import VersionConflict
 from focusflow.api.schema import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, Carrying, errors, invalid
 from focusflow.api.scopes import JOURNALS_READ, JOURNALS_WRITE
-from focusflow.api.viewsets import APIViewSet
+from focusflow.api.viewsets import ID_PATTERN, APIViewSet
 from focusflow.idempotency.keys import idempotent
 from focusflow.sync.client_ids import ClientIdConflict, ClientIdDeleted
 from journals import selectors, services
@@ -43,7 +43,7 @@ class JournalViewSet(APIViewSet):
     token_scopes = (JOURNALS_READ, JOURNALS_WRITE)
 
     serializer_class = JournalSerializer
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         return Journal.objects.filter(user=self.request.user)

@@ -11,24 +11,18 @@ only the newest works. The password-changed notice's Message-ID is fixed by the 
 second copy is the same message to a mail client.
 """
 
-import logging
-import smtplib
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils.timezone import now
 
 from focusflow.core.display import duration_text
+from focusflow.jobs.mail import mail_message_id, mail_send
+from focusflow.webhooks.models import Webhook
 from users.models import AccountLink, PersonalAccessToken, User
 from users.recovery import LIFETIMES, Purpose, link_issue, link_mint, reset_superseded
-
-logger = logging.getLogger(__name__)
-
 
 # A "your password was changed" notice older than this is not worth sending any more.
 NOTICE_USEFUL_FOR = timedelta(days=3)
@@ -53,34 +47,8 @@ def _app_link(page: str, **query: str) -> str:
     return f"{settings.APP_URL}/{page}?{urlencode(query)}"
 
 
-def _message_id(kind: str, *parts) -> str:
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-    return f"<focusflow.{kind}.{'.'.join(str(part) for part in parts)}@{domain}>"
-
-
-def _send(*, template: str, to: str, subject: str, message_id: str, **context) -> None:
-    context["subject"] = subject
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"users/email/{template}.txt", context),
-        to=[to],
-        headers={"Message-ID": message_id},
-    )
-    message.attach_alternative(render_to_string(f"users/email/{template}.html", context), "text/html")
-    try:
-        message.send()
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
-        if not _permanent(exc):
-            raise  # 4xx: the server asks to try again later, and the job will
-        # 5xx: the server refuses this message for good (no such mailbox, content refused);
-        # trying again would get the same answer until the link expires.
-        logger.warning("Email %s to %s refused for good: %s", message_id, to, exc)
-
-
-def _permanent(exc: smtplib.SMTPException) -> bool:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in exc.recipients.values())
-    return exc.smtp_code >= 500
+def _send(*, template: str, **kwargs) -> None:
+    mail_send(template=f"users/email/{template}", **kwargs)
 
 
 def _greeting(user: User, to: str) -> str:
@@ -114,7 +82,7 @@ def link_mail_send(*, link_id: int) -> None:
         subject=subject,
         # Each minting is another message: an earlier one (a worker died sending it) no
         # longer works, and must not hide this one as its duplicate.
-        message_id=_message_id("link", link.pk, token[:12]),
+        message_id=mail_message_id("link", link.pk, token[:12]),
         greeting=_greeting(user, link.email),
         email=link.email,
         new_email=new_email,
@@ -155,10 +123,15 @@ def password_changed_send(*, user_id: int, changed_at: datetime) -> None:
         template="password_changed",
         to=user.email,
         subject="Your FocusFlow password was changed",
-        message_id=_message_id("password-changed", user.pk, int(changed_at.timestamp())),
+        message_id=mail_message_id("password-changed", user.pk, int(changed_at.timestamp())),
         greeting=_greeting(user, user.email),
         email=user.email,
         reset_link=f"{settings.APP_URL}/reset-password",
+        webhooks=list(
+            Webhook.objects.filter(user=user, disabled_reason=Webhook.Disabled.PASSWORD_RESET).values_list(
+                "url", flat=True
+            )
+        ),
     )
 
 
@@ -186,7 +159,7 @@ def personal_token_created_send(*, token_id: int) -> None:
         template="personal_token_created",
         to=user.email,
         subject="A personal access token was made for your FocusFlow account",
-        message_id=_message_id("personal-token", token.pk),
+        message_id=mail_message_id("personal-token", token.pk),
         greeting=_greeting(user, user.email),
         email=user.email,
         name=token.name if user.email_verified else "",

@@ -128,6 +128,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().set_password(raw_password)
         self._password_changed = not getattr(self, "_rehashing", False)
 
+    def set_unusable_password(self) -> None:
+        # The admin's "password-based authentication: disabled" is a new password too.
+        super().set_unusable_password()
+        self._password_changed = True
+
     def check_password(self, raw_password) -> bool:
         # A hash upgraded as the password is checked (a login) is the same password: it voids
         # nothing. (It is a new hash, so it still ends the account's tokens: users.tokens.)

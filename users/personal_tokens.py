@@ -19,6 +19,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.timezone import now
@@ -78,8 +79,14 @@ def token_well_formed(raw: str) -> bool:
     return all(char in _BASE62 for char in body) and constant_time_compare(checksum, _checksum(body))
 
 
-def _digest(raw: str) -> str:
-    return salted_hmac("focusflow.personal-access-token", raw, algorithm="sha256").hexdigest()
+def _digest(raw: str, *, key: str | None = None) -> str:
+    return salted_hmac("focusflow.personal-access-token", raw, secret=key, algorithm="sha256").hexdigest()
+
+
+def _digests(raw: str) -> list[str]:
+    """Its hash under the server's key and under each earlier one still accepted
+    (DJANGO_SECRET_KEY_FALLBACKS), so rotating the key does not revoke every token."""
+    return [_digest(raw, key=key) for key in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)]
 
 
 # --- Writes ----------------------------------------------------------------------------------
@@ -144,8 +151,8 @@ def personal_token_delete(*, user: User, token_id: int) -> bool:
 
 def personal_tokens_purge(*, at: datetime | None = None) -> int:
     """Delete expired tokens; returns how many went."""
-    deleted, _ = PersonalAccessToken.objects.filter(expires_at__lte=at or now()).delete()
-    return deleted
+    _, deleted = PersonalAccessToken.objects.filter(expires_at__lte=at or now()).delete()
+    return deleted.get(PersonalAccessToken._meta.label, 0)  # not the tickets they bought
 
 
 # --- Reads -----------------------------------------------------------------------------------

@@ -216,7 +216,6 @@ class PersonalTokenCreateSerializer(serializers.Serializer):
     )
     expires_in_days = serializers.IntegerField(
         required=False,
-        default=DEFAULT_DAYS,
         min_value=1,
         max_value=MAX_DAYS,
         help_text=f"It stops working after this many days: 1-{MAX_DAYS}, default {DEFAULT_DAYS}.",

@@ -13,6 +13,8 @@ from rest_framework import exceptions
 
 from focusflow.sync.feed import sync_seq_next
 from focusflow.throttling.limits import WRONG_CODES
+from focusflow.webhooks.models import Webhook
+from focusflow.webhooks.services import webhooks_disable
 from users import jobs
 from users.emails import normalize_email
 from users.exceptions import ResetInvalid, VerificationInvalid
@@ -219,8 +221,9 @@ def password_reset_confirm(
 ) -> None:
     """Set a new password with a reset link's token, or with the account's email and the
     code. A weak password is refused before anything is spent or counted. Then every login
-    ends (the new hash: users.tokens), every other link and code is void, the address counts
-    as verified (the reset proved it is read), and its owner is told by email."""
+    ends (the new hash: users.tokens), and every personal access token, every other link and
+    code is void, every webhook is disabled, the address counts as verified (the reset proved
+    it is read), and its owner is told by email."""
     if token is not None:
         link = link_by_token(token, purposes=[Purpose.RESET])
         if link is None or not link.user.is_active:
@@ -243,6 +246,9 @@ def password_reset_confirm(
         user.set_password(new_password)
         user.email_verified = True
         user.save(update_fields=["password", "email_verified"])  # voids the other links too
+        # Whoever reset the password may not be whoever set up the webhooks: each is enabled
+        # again only by its owner, knowingly (the notice lists them).
+        webhooks_disable(user=user, reason=Webhook.Disabled.PASSWORD_RESET)
         jobs.send_password_changed.defer(user_id=user.pk, changed_at=now().isoformat())
 
 

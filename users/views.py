@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from focusflow.api.schema import AUTHENTICATION_ERRORS, SchemaAdditions, errors, invalid
 from focusflow.api.scopes import ANY_TOKEN, InsufficientScope, scopes_of, token_scope
-from focusflow.api.viewsets import APIViewSet, PublicViewSet
+from focusflow.api.viewsets import ID_PATTERN, APIViewSet, PublicViewSet
 from focusflow.throttling.limits import recovery_wait
 from focusflow.throttling.throttles import (
     ExportThrottle,
@@ -375,7 +375,7 @@ class PersonalTokenViewSet(APIViewSet):
 
     operation_id_prefix = "tokens"
     serializer_class = PersonalTokenSerializer
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = ID_PATTERN
 
     @extend_schema(
         summary="My personal access tokens",

@@ -36,6 +36,7 @@ from focusflow_client.api.users import (
     users_me_delete,
     users_register,
 )
+from focusflow_client.api.webhooks import webhooks_create, webhooks_list
 from focusflow_client.models import (
     AccountDeleteRequest,
     ActionRequest,
@@ -51,6 +52,7 @@ from focusflow_client.models import (
     LoginRequest,
     NoQuotesError,
     PaginatedFocusSessionList,
+    PaginatedWebhookList,
     PatchedSessionUpdateRequest,
     PersonalTokenCreated,
     PersonalTokenCreateRequest,
@@ -69,6 +71,8 @@ from focusflow_client.models import (
     TodayQuote,
     TokenPair,
     User,
+    ValidationError,
+    WebhookCreateRequest,
 )
 
 
@@ -229,6 +233,16 @@ def app_day(base_url: str) -> None:
     needed: str | None = denied.required_scope
     if denied.code != "insufficient_scope" or needed != "journals:read":
         unexpected("journals with the token", denied)
+    # A webhook to a private address is refused, with the one message every refused URL gets.
+    refused_hook = webhooks_create.sync(
+        client=api, body=WebhookCreateRequest(url="https://10.0.0.1/hook", events=["session.stopped"])
+    )
+    if not isinstance(refused_hook, ValidationError) or "url" not in refused_hook.additional_properties:
+        unexpected("webhook to a private address", refused_hook)
+    hooks = webhooks_list.sync(client=api)
+    if not isinstance(hooks, PaginatedWebhookList) or hooks.results:
+        unexpected("webhooks", hooks)
+
     revoked = tokens_destroy.sync_detailed(id=made.id, client=api)
     if revoked.status_code != 204:
         unexpected("delete the token", revoked)

@@ -153,6 +153,14 @@ export async function appDay(baseUrl: string): Promise<void> {
   if (denied.error.code !== "insufficient_scope") unexpected("journals with the token", denied.error);
   const needed: string | null = denied.error.required_scope;
   if (needed !== "journals:read") unexpected("journals with the token", denied.error);
+  // A webhook to a private address is refused, with the one message every refused URL gets.
+  const refusedHook = await api.POST("/api/webhooks/", {
+    body: { url: "https://10.0.0.1/hook", events: ["session.stopped"] },
+  });
+  if (refusedHook.response.status !== 400) unexpected("webhook to a private address", refusedHook.error);
+  const hooks = await api.GET("/api/webhooks/");
+  if (hooks.data === undefined || hooks.data.results.length !== 0) unexpected("webhooks", hooks.error);
+
   const revoked = await api.DELETE("/api/users/me/tokens/{id}/", { params: { path: { id: made.data.id } } });
   if (revoked.response.status !== 204) unexpected("delete the token", revoked.error);
 

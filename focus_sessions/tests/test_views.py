@@ -118,8 +118,8 @@ def test_start_accepts_the_boundaries(alice_client):
 def test_start_makes_few_queries(alice_client, django_assert_max_num_queries):
     # user lookup; savepoint (the test's own transaction around the service's); the change
     # number, which also locks the account; the latest session (running? ended when?); insert;
-    # release.
-    with django_assert_max_num_queries(6):
+    # the account's webhooks that want `session.started`; release.
+    with django_assert_max_num_queries(7):
         assert alice_client.post(START).status_code == 201
 
 

@@ -45,6 +45,7 @@ from focusflow.api.exceptions import (
     UnsupportedMediaType,
 )
 from focusflow.api.scopes import ANY_TOKEN, InsufficientScope, required_scope
+from focusflow.api.viewsets import ID_PATTERN
 from focusflow.db.outage import DatabaseUnavailable
 
 # --- Fields ------------------------------------------------------------------------------------
@@ -142,6 +143,7 @@ CODE_SET_NAMES = {
     frozenset({"bad_request", "parse_error"}): "UnreadableRequestError",
     frozenset({"bad_request", "parse_error", "reset_invalid"}): "ResetRequestError",
     frozenset({"bad_request", "parse_error", "verification_invalid"}): "VerificationRequestError",
+    frozenset({"bad_request", "parse_error", "validation_invalid"}): "WebhookValidationRequestError",
 }
 
 
@@ -403,7 +405,7 @@ class AutoSchema(openapi.AutoSchema):
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
         parameters = [*parameters, *self._additions().parameters]
-        if "{id}" in self.path and getattr(self.view, "lookup_value_regex", None) == "[0-9]+":
+        if "{id}" in self.path and getattr(self.view, "lookup_value_regex", None) == ID_PATTERN:
             parameters = [*parameters, OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)]
         waits = [part.status_code for part in self._shared_errors() if part in WAIT_ERRORS]
         own = self._own_bodies()

@@ -7,6 +7,10 @@ from rest_framework.permissions import AllowAny
 from focusflow.api.scopes import PersonalTokenThrottle, TokenScopePermission, scopes_of
 from focusflow.throttling.throttles import UserReadThrottle, UserWriteThrottle, handler_throttle_classes
 
+# The ids in URLs: digits, no more than a bigint has (a longer one is a 404 before any view,
+# where int() of thousands of digits would raise).
+ID_PATTERN = "[0-9]{1,19}"
+
 
 class Metadata(SimpleMetadata):
     """OPTIONS says what the endpoint is and which formats it speaks; its fields are in the

@@ -6,12 +6,14 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from focusflow.api.exceptions import AccountGone
 from focusflow.events.credentials import Credential
 from focusflow.events.models import EventTicket
+from users.personal_tokens import PersonalTokenInvalid
 
 # Tickets are URL-safe base64 of 32 random bytes (43 characters); anything much longer is not one.
 _MAX_LENGTH = 100
@@ -27,6 +29,15 @@ def event_ticket_issue(*, credential: Credential) -> tuple[str, int]:
     ticket = secrets.token_urlsafe(32)
     token_expires_at = datetime_from_epoch(credential.expires_at)
     expires_at = min(timezone.now() + timedelta(seconds=settings.EVENTS_TICKET_SECONDS), token_expires_at)
+    try:
+        with transaction.atomic():
+            _ticket_create(ticket, credential, token_expires_at=token_expires_at, expires_at=expires_at)
+    except IntegrityError:  # its personal access token, or its account, was deleted meanwhile
+        raise (PersonalTokenInvalid() if credential.personal_token_id else AccountGone()) from None
+    return ticket, max(0, round((expires_at - timezone.now()).total_seconds()))
+
+
+def _ticket_create(ticket: str, credential: Credential, *, token_expires_at, expires_at) -> None:
     EventTicket.objects.create(
         digest=_digest(ticket),
         user_id=credential.user_id,
@@ -37,7 +48,6 @@ def event_ticket_issue(*, credential: Credential) -> tuple[str, int]:
         token_expires_at=token_expires_at,
         expires_at=expires_at,
     )
-    return ticket, max(0, round((expires_at - timezone.now()).total_seconds()))
 
 
 def event_ticket_spend(ticket: str, *, spend: bool = True) -> Credential | None:

@@ -23,6 +23,7 @@ DAILY_COMMANDS = (
     "purge_throttle_counters",
     "purge_revoked_token_families",
     "purge_personal_tokens",
+    "purge_webhook_messages",
     "purge_account_links",
     "purge_event_tickets",
 )

@@ -59,7 +59,7 @@ def _regex_sample(regex: str, object_id: str) -> str:
         body = match["body"]
         if re.fullmatch(r"[\w|]+", body):  # alternatives: the first one
             return body.split("|")[0]
-        return object_id if re.fullmatch(r"\[0-9\]\+|\\d\+|\.\*|\.\+|\[\^/\]\+", body) else "x"
+        return object_id if re.fullmatch(r"\[0-9\](\+|\{1,\d+\})|\\d\+|\.\*|\.\+|\[\^/\]\+", body) else "x"
 
     text = _GROUP.sub(fill, regex).removeprefix("^").removesuffix("$").removesuffix(r"\Z")
     return re.sub(r"\\(.)", r"\1", text)
