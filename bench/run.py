@@ -266,6 +266,7 @@ def main() -> None:
         **server_env(database),
         "USER_WRITE_THROTTLE_RATE": "off",
         "USER_READ_THROTTLE_RATE": "off",  # wrk reads as one user, far above any person's rate
+        "TOKEN_THROTTLE_RATE": "off",
         "JWT_ACCESS_MINUTES": "240",
         "GUNICORN_LOG_LEVEL": "warning",
         # Production recycles a worker after about 10,000 requests; at these rates that restart
@@ -307,6 +308,11 @@ def main() -> None:
     try:
         tokens = {role: login(app.url, user.email, seeding.PASSWORD) for role, user in users.items()}
         token = tokens["realistic"]
+        from users.personal_tokens import personal_token_create
+
+        _, personal = personal_token_create(
+            user=users["realistic"], name="bench", scopes=["sessions:read"], password_version_seen=None
+        )
         api = f"{app.url}/api"
 
         requests.post(
@@ -316,6 +322,8 @@ def main() -> None:
         gets = [
             ("sessions/active", f"{api}/sessions/active/", token),
             ("users/me", f"{api}/users/me/", token),
+            # The same with a personal access token: its hash looked up with the account, one query.
+            ("users/me (personal access token)", f"{api}/users/me/", personal),
             ("quotes/today", f"{api}/quotes/today/", token),
             ("sync (empty poll)", f"{api}/sync/?{urlencode({'cursor': poll})}", token),
             ("sessions/history page 1", f"{api}/sessions/history/", token),

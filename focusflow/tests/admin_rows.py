@@ -17,6 +17,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from focus_sessions import goals, tags
 from focus_sessions.models import FocusSession, Goal, Tag
 from focus_sessions.tests.factories import FocusSessionFactory
+from focusflow.webhooks.models import Webhook
+from focusflow.webhooks.services import EVENTS, webhook_create
 from journals.models import Journal
 from journals.tests.factories import JournalFactory
 from quotes.models import AUTHOR_MAX_LENGTH, TEXT_MAX_LENGTH, DailyQuote, Quote
@@ -143,6 +145,19 @@ def add_goals(n: int) -> None:
         )
 
 
+def add_webhooks(n: int) -> None:
+    for i in range(n):
+        webhook, _ = webhook_create(
+            user=_user(),
+            url=f"https://93.184.216.34/integrations/focusflow/webhooks/receiver/{i:05d}?team=planning",
+            events=list(EVENTS),
+            description="The team dashboard on the kitchen tablet",
+        )
+        if i % 3 == 1:
+            Webhook.objects.filter(pk=webhook.pk).update(status="disabled", disabled_reason="failing")
+    ProcrastinateJob.objects.filter(task_name="webhooks.deliver").delete()  # nothing leaves this machine
+
+
 def add_personal_tokens(n: int) -> None:
     scopes = ["sessions:read", "sessions:write", "journals:read", "journals:write", "webhooks:manage"]
     for i in range(n):
@@ -158,6 +173,7 @@ def add_personal_tokens(n: int) -> None:
 
 ROWS: dict[type[Model], Callable[[int], None]] = {
     PersonalAccessToken: add_personal_tokens,
+    Webhook: add_webhooks,
     Tag: add_tags,
     Goal: add_goals,
     User: add_users,

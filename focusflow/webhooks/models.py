@@ -80,8 +80,6 @@ class WebhookMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     first_attempt_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # A ping's validation code, in clear until the ping is delivered or dropped.
-    validation_code = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"

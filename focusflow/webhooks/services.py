@@ -36,6 +36,7 @@ from rest_framework.serializers import Serializer
 from standardwebhooks import Webhook as StandardWebhook
 
 from focusflow.api.exceptions import AccountGone, DomainError
+from focusflow.api.fields import instant
 from focusflow.api.renderers import render_json
 from focusflow.api.scopes import InsufficientScope, scope_allowed
 from focusflow.webhooks import jobs, transport
@@ -106,7 +107,7 @@ def register_webhook_payload(kind: str, serializer: type[Serializer]) -> None:
 
 
 def _body(event: str, at: datetime, data: dict) -> str:
-    return render_json({"type": event, "timestamp": at, "data": data}).decode()
+    return render_json({"type": event, "timestamp": instant(at), "data": data}).decode()
 
 
 def _message_id() -> str:
@@ -248,7 +249,10 @@ def webhook_update(*, user, webhook_id: int, **changes) -> Webhook:
         webhook.updated_at = now()
         webhook.save(update_fields=sorted(fields))
         if new_url:
+            # Pending deliveries, and the code of a ping to the old URL, are of the old URL.
             _drop_pending(webhook)
+            webhook.validation_code_hash = ""
+            webhook.save(update_fields=["validation_code_hash"])
             if webhook.status == Webhook.Status.PENDING:
                 _ping(webhook)
     return webhook
@@ -282,7 +286,8 @@ def webhook_validate(*, user, webhook_id: int, code: str) -> Webhook:
             return webhook
         hashed = webhook.validation_code_hash
         if (
-            webhook.validation_tries < VALIDATION_TRIES
+            webhook.status == Webhook.Status.PENDING  # a disabled one is enabled by its owner, knowingly
+            and webhook.validation_tries < VALIDATION_TRIES
             and bool(hashed)
             and constant_time_compare(hashed, _code_hash(webhook.pk, code))
         ):
@@ -383,7 +388,7 @@ def _validated_by(outcome: transport.Outcome, webhook: Webhook) -> bool:
     """A ping's answer that carries the webhook's current validation code."""
     try:
         answer = json.loads(outcome.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what the parser takes
         return False
     code = answer.get("validation_code") if isinstance(answer, dict) else None
     return (

@@ -25,8 +25,11 @@ from focusflow.webhooks.serializers import (
 
 
 class _PerWebhook(LimitThrottle):
+    """Counted per account and webhook: another account's requests for this id (404s) count
+    against that account, never against the webhook's owner."""
+
     def counted_wait(self, request, view) -> float | None:
-        return self.limit.hit(f"webhook:{view.kwargs.get('pk')}")
+        return self.limit.hit(f"webhook:{request.user.pk}:{view.kwargs.get('pk')}")
 
 
 class PingThrottle(_PerWebhook):
@@ -56,8 +59,19 @@ class WebhookViewSet(APIViewSet):
     serializer_class = WebhookSerializer
     lookup_value_regex = ID_PATTERN
 
-    def _scopes_check(self, events) -> None:
-        services.events_scope_check(scopes=scopes_of(self.request.auth), events=events)
+    def _scopes_check(self, events, *, webhook_id: int | None = None) -> None:
+        """A personal access token manages only webhooks of what it may read: those it makes
+        or changes (`events`), and the one it acts on (its events as they are), so it can
+        neither subscribe to nor redirect what it could not read itself."""
+        scopes = scopes_of(self.request.auth)
+        if scopes is None:
+            return
+        if webhook_id is not None:
+            services.events_scope_check(
+                scopes=scopes,
+                events=services.webhook_get(user=self.request.user, webhook_id=webhook_id).events,
+            )
+        services.events_scope_check(scopes=scopes, events=events)
 
     @extend_schema(
         summary="My webhooks", description="Newest first.", responses={200: WebhookSerializer(many=True)}
@@ -108,8 +122,7 @@ class WebhookViewSet(APIViewSet):
     def partial_update(self, request, pk=None):
         serializer = WebhookUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        if "events" in serializer.validated_data:
-            self._scopes_check(serializer.validated_data["events"])
+        self._scopes_check(serializer.validated_data.get("events", ()), webhook_id=int(pk))
         webhook = services.webhook_update(user=request.user, webhook_id=int(pk), **serializer.validated_data)
         return Response(WebhookSerializer(webhook).data)
 
@@ -135,6 +148,7 @@ class WebhookViewSet(APIViewSet):
     )
     @action(detail=True, methods=["post"])
     def validate(self, request, pk=None):
+        self._scopes_check((), webhook_id=int(pk))
         serializer = ValidateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         webhook = services.webhook_validate(
@@ -152,6 +166,7 @@ class WebhookViewSet(APIViewSet):
     @action(detail=True, methods=["post"])
     @rate_limited(PingThrottle)
     def ping(self, request, pk=None):
+        self._scopes_check((), webhook_id=int(pk))
         services.webhook_ping(user=request.user, webhook_id=int(pk))
         return Response(status=status.HTTP_202_ACCEPTED)
 
@@ -165,6 +180,7 @@ class WebhookViewSet(APIViewSet):
     )
     @action(detail=True, methods=["post"], url_path="secret/rotate")
     def secret_rotate(self, request, pk=None):
+        self._scopes_check((), webhook_id=int(pk))
         return Response({"secret": services.webhook_secret_rotate(user=request.user, webhook_id=int(pk))})
 
     @extend_schema(
@@ -189,5 +205,6 @@ class WebhookViewSet(APIViewSet):
     @action(detail=True, methods=["post"], url_path=rf"deliveries/(?P<delivery_id>{ID_PATTERN})/redeliver")
     @rate_limited(RedeliverThrottle)
     def redeliver(self, request, pk=None, delivery_id=None):
+        self._scopes_check((), webhook_id=int(pk))
         services.webhook_redeliver(user=request.user, webhook_id=int(pk), delivery_id=int(delivery_id))
         return Response(status=status.HTTP_202_ACCEPTED)

@@ -506,3 +506,30 @@ def test_the_delivery_log_of_a_webhook_lists_newest_first(private, alice_client,
     types = [row["type"] for row in alice_client.get(f"{HOOKS}{made['id']}/deliveries/").json()["results"]]
     assert types == ["session.stopped", "session.started", "ping"]
     assert json.loads(WebhookMessage.objects.get(type="ping").payload)["type"] == "ping"
+
+
+def test_a_token_cannot_redirect_or_take_over_a_webhook_of_what_it_may_not_read(alice, alice_client):
+    made = create(alice_client, "https://93.184.216.34/", ["journal.created"])
+    _, token = personal_token_create(
+        user=alice, name="hooks", scopes=["webhooks:manage"], password_version_seen=None
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    for method, path, body in [
+        ("patch", "", {"url": "https://93.184.216.35/mine"}),
+        ("post", "secret/rotate/", None),
+        ("post", "ping/", None),
+        ("post", "validate/", {"validation_code": "x"}),
+    ]:
+        response = getattr(client, method)(f"{HOOKS}{made['id']}/{path}", body)
+        assert response.status_code == 403 and response.json()["required_scope"] == "journals:read", path
+    assert Webhook.objects.get().url == "https://93.184.216.34/"
+    assert client.get(f"{HOOKS}{made['id']}/").status_code == 200  # seeing it is managing it
+
+
+def test_the_admin_never_shows_a_secret(admin_client, alice_client):
+    made = create(alice_client, "https://93.184.216.34/", ["session.started"])
+    for path in ("/admin/webhooks/webhook/", f"/admin/webhooks/webhook/{made['id']}/change/"):
+        page = admin_client.get(path)
+        assert page.status_code == 200 and made["secret"][6:].encode() not in page.content
+        assert Webhook.objects.get().secret.encode() not in page.content
