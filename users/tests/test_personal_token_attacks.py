@@ -13,23 +13,9 @@ import focusflow.events.tickets as tickets
 from focusflow.api.scopes import SCOPES
 from focusflow.testing import UserClient
 from users.models import PersonalAccessToken, User
+from users.tests.test_personal_tokens import ME, TOKENS, as_token, make
 
 pytestmark = pytest.mark.django_db
-
-TOKENS = "/api/users/me/tokens/"
-ME = "/api/users/me/"
-
-
-def make(client, *, scopes=("sessions:read",), **body) -> dict:
-    response = client.post(TOKENS, {"name": "status bar", "scopes": list(scopes), **body})
-    assert response.status_code == 201, response.content
-    return response.json()
-
-
-def as_token(api_client, token: str):
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return api_client
-
 
 # --- A token dies on any password change ------------------------------------------------------
 

@@ -11,25 +11,12 @@ import pytest
 import urllib3.util.connection
 from rest_framework.test import APIClient
 
-from deploy.check.webhook_receiver import WebhookReceiver
 from focusflow.webhooks import services, transport
 from focusflow.webhooks.models import Webhook, WebhookDelivery
 from focusflow.webhooks.tests.test_webhooks import HOOKS, create, deliver_due
 from users.personal_tokens import personal_token_create
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def receiver():
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def private(settings):
-    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
 
 
 def token_client(user, scopes) -> APIClient:

@@ -16,7 +16,7 @@ from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 from rest_framework.test import APIClient
 
-from deploy.check.webhook_receiver import WebhookReceiver, verified
+from deploy.check.webhook_receiver import verified
 from focusflow.testing import T0, frozen, run_queued_jobs
 from focusflow.webhooks import services, transport
 from focusflow.webhooks.models import Webhook, WebhookDelivery, WebhookMessage
@@ -27,18 +27,6 @@ pytestmark = pytest.mark.django_db
 
 HOOKS = "/api/webhooks/"
 ALL = list(services.EVENTS)
-
-
-@pytest.fixture
-def receiver():
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def private(settings):
-    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
 
 
 def deliver_due(*, at=None) -> int:
