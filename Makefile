@@ -60,9 +60,9 @@ test: test-env $(VENV)/.installed-dev node_modules/.installed lint
 	$(BIN)/python -m pytest
 
 # nginx in front of two gunicorn instances, PostgreSQL and Redis, and a worker sending to a real
-# SMTP server, checked end to end with a failover, a database outage, a minute-long SMTP outage
-# and a 3-minute soak (deploy/check). Its own database and Redis
-# database number (DEPLOY_TEST_DATABASE_URL, DEPLOY_TEST_REDIS_URL), free ports.
+# SMTP server, checked end to end with a failover, a database outage, a minute-long SMTP outage,
+# webhooks delivered while an instance is killed and a 3-minute soak (deploy/check). Its own
+# database and Redis database number (DEPLOY_TEST_DATABASE_URL, DEPLOY_TEST_REDIS_URL), free ports.
 deploy-test: export DEPLOY_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/focusflow_deploy_test
 deploy-test: export DEPLOY_TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
 deploy-test: $(VENV)/.installed-dev

@@ -7,7 +7,9 @@ instances (gunicorn.conf.py), one PostgreSQL database and one Redis database of 
 everything on free ports. Through nginx it checks the API end to end, the static pages, the
 JSON errors nginx gives itself, the login limit across instances, a failover under load, a
 database outage under load, the worker's mail across an SMTP outage (a real SMTP server on a
-free port), a soak, and a backup restored into a fresh database; then it
+free port), webhooks delivered by the worker to a receiver on loopback while an instance is
+killed (none lost, none sent twice under different ids), a soak, and a backup restored into
+a fresh database; then it
 prints the figures (docs/operations.md quotes them) and exits non-zero if any check failed.
 
 DEPLOY_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/focusflow_deploy_test)
@@ -67,6 +69,11 @@ def main() -> int:
             "mail",
             "the worker: mail through nginx and a real SMTP server, which goes down for a minute",
             lambda: checks.mail(stack),
+        ),
+        (
+            "webhooks",
+            "webhooks delivered by the worker while an instance is killed",
+            lambda: checks.webhooks(stack),
         ),
         (
             "events",
@@ -205,6 +212,18 @@ def report(results: dict, failed: list[str], took: float, stack_timeout: int) ->
             f"worker: RSS {f['worker_rss_start_mb']} MB at start, {f['worker_rss_end_mb']} MB at the end; "
             f"{f['worker_db_connections']} database connections; "
             f"exit 0 {f['worker_sigterm_exit_s']} s after SIGTERM"
+        )
+    hooked = results.get("webhooks", {})
+    if "events_received" in hooked:
+        f = hooked
+        print(
+            f"webhooks: {f['accounts']} accounts, {f['requests']} requests under load, an instance killed "
+            f"({f['failed_in_flight']} failed in flight); {f['events_received']} events received, "
+            f"{f['distinct_ids']} ids, none lost, none under two ids; {f['retries']} sent again under "
+            f"their id ({f['receiver_failures']} failed by the receiver, again after "
+            f"{min(f['retried_after_s'])}-{max(f['retried_after_s'])} s); commit to receiver p50 "
+            f"{f['commit_to_receiver_p50_ms']} ms, p99 {f['commit_to_receiver_p99_ms']} ms under load, "
+            f"p50 {f['quiet_commit_to_receiver_p50_ms']} ms one write at a time"
         )
     soaked = results.get("soak", {})
     if "requests" in soaked:

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from deploy.check.client import Client, Reply, raw_request
@@ -968,6 +969,308 @@ def mail_jobs() -> list[tuple[str, str, int]]:
             " WHERE queue_name = 'mail' AND status IN ('todo', 'doing', 'failed') ORDER BY id"
         )
         return cursor.fetchall()
+
+
+# --- webhooks -----------------------------------------------------------------------------------
+
+# Events that can happen only once to an object: two webhook-ids for one of them would be one
+# event sent twice as two (a receiver deduplicating on webhook-id would act on it twice).
+ONCE_PER_OBJECT = {
+    "session.started",
+    "session.stopped",
+    "session.logged",
+    "session.deleted",
+    "journal.created",
+    "journal.deleted",
+}
+
+
+def webhooks(
+    stack: Stack, *, users: int = 12, receiver_failures: int = 5, settle_seconds: float = 60
+) -> dict:
+    """Webhooks delivered by the worker while one web instance is killed, none lost or sent
+    twice with different ids. A receiver on a free loopback port (only loopback), one webhook
+    per account to a path of its own, subscribed to every event and validated by its ping;
+    writing users through nginx while one gunicorn instance is SIGKILLed and restarted, and the
+    receiver failing a few deliveries meanwhile (retried about 5 s later). Once deliveries have
+    settled: every session and journal the clients saw created, and every session stopped,
+    has its event at its account's path; every event the server recorded was delivered; every
+    request verifies with its webhook's secret (the Standard Webhooks reference library); one
+    webhook-id, one body; no event under two ids; a failed delivery came again under its id."""
+    from deploy.check.webhook_receiver import WebhookReceiver
+
+    started_worker = stack.worker is None or not stack.worker.running()
+    figures: dict = {}
+    if started_worker:
+        figures["worker_ready_s"] = round(stack.start_worker(), 1)
+    receiver = WebhookReceiver().start()
+    victim = stack.instances[-1]
+    try:
+        figures.update(_webhooks(stack, receiver, victim, users, receiver_failures, settle_seconds))
+    finally:
+        receiver.stop()
+        if victim.process is not None and victim.process.poll() is not None:
+            victim.start()  # killed, and the check failed before it restarted it
+        if started_worker:
+            stack.worker.stop()
+    return figures
+
+
+def _webhooks(
+    stack: Stack, receiver, victim, users: int, receiver_failures: int, settle_seconds: float
+) -> dict:
+    from deploy.check.webhook_receiver import verified
+    from focus_sessions.models import FocusSession
+    from focusflow.webhooks.models import WebhookDelivery, WebhookMessage
+    from focusflow.webhooks.services import EVENTS
+    from users.models import User
+    from users.tokens import refresh_token_for
+
+    accounts = create_accounts("webhooks", users)
+    by_email = {user.email: user for user in User.objects.filter(email__in=[e for e, _ in accounts])}
+    client = Client(stack.url, source="127.0.0.10")
+    hooks: dict[str, dict] = {}  # email -> id, path, secret, Authorization header
+    creating = time.monotonic()
+    for n, (email, _) in enumerate(accounts):
+        auth = {"Authorization": f"Bearer {refresh_token_for(by_email[email]).access_token}"}
+        path = f"/hook/{n}"
+        reply = client.post(
+            "/api/webhooks/", {"url": receiver.url(path), "events": list(EVENTS)}, headers=auth
+        )
+        made = reply.json() if reply.status == 201 else {}
+        expect(
+            made.get("status") == "pending" and str(made.get("secret")).startswith("whsec_"),
+            f"POST /api/webhooks/ for {email}: {reply.status} {reply.body[:300]!r}",
+        )
+        hooks[email] = {"id": made["id"], "path": path, "secret": made["secret"], "auth": auth}
+
+    def active() -> bool:
+        return all(
+            client.get(f"/api/webhooks/{hook['id']}/", headers=hook["auth"]).json().get("status") == "active"
+            for hook in hooks.values()
+        )
+
+    wait_until(active, timeout=30, what="every webhook validated by its ping", interval=0.2)
+    validated_s = time.monotonic() - creating  # from the first POST to all of them active
+    client.close()
+    secret_at = {hook["path"]: hook["secret"] for hook in hooks.values()}
+    for hook in hooks.values():
+        pings = receiver.of_type("ping", hook["path"])
+        expect(len(pings) == 1, f"{hook['path']}: {len(pings)} pings")
+        event = verified(pings[0], hook["secret"])
+        expect(event["data"].get("webhook") == hook["id"], f"{hook['path']}: the ping says {event}")
+
+    # Writes through nginx; one instance killed under them and restarted, as failover does.
+    run = LoadRun(stack.url, accounts, mix="writes", first_source=150).start()
+    time.sleep(4)
+    for _ in range(receiver_failures):
+        receiver.answer(500, b'{"error": "deploy test"}')
+    victim.kill()
+    time.sleep(4)
+    lines_before_restart = victim.access_lines()
+    victim.start()
+    wait_until(
+        lambda: victim.access_lines() > lines_before_restart,
+        timeout=30,
+        what="traffic back on the restarted instance",
+    )
+    time.sleep(3)
+    run.stop()
+    load_stopped = time.monotonic()
+    verify_outcomes(run)
+    ours = [hook["id"] for hook in hooks.values()]
+    path_of = {email: hook["path"] for email, hook in hooks.items()}
+
+    def index() -> dict[tuple[str, str, int], list]:
+        """(path, type, object id) -> the requests that carried it, in arrival order."""
+        found: dict[tuple[str, str, int], list] = {}
+        for got in list(receiver.received):
+            event = got.json()
+            found.setdefault((got.path, event["type"], event["data"].get("id")), []).append(got)
+        return found
+
+    def expected() -> set[tuple[str, str, int]]:
+        """What the clients saw confirmed (sessions started, journals written), and the sessions
+        the database holds as stopped."""
+        wanted = set()
+        for outcome in run.outcomes:
+            path = path_of[outcome.email]
+            wanted |= {(path, "session.started", sid) for sid in outcome.session_ids}
+            wanted |= {(path, "journal.created", jid) for jid in outcome.journal_ids}
+        stopped = FocusSession.objects.filter(user__email__in=list(hooks), is_active=False)
+        wanted |= {
+            (path_of[email], "session.stopped", sid)
+            for sid, email in stopped.values_list("id", "user__email")
+        }
+        return wanted
+
+    def unsettled() -> str:
+        """What is not there yet ('' once everything is)."""
+        missing = expected() - set(index())
+        pending = WebhookMessage.objects.filter(
+            webhook_id__in=ours, state=WebhookMessage.State.PENDING
+        ).count()
+        recorded = set(WebhookMessage.objects.filter(webhook_id__in=ours).values_list("id", flat=True))
+        unseen = recorded - {got.id for got in list(receiver.received)}
+        if not (missing or pending or unseen):
+            return ""
+        return (
+            f"{len(missing)} confirmed writes without their event (e.g. {sorted(missing)[:3]}), "
+            f"{pending} messages pending, {len(unseen)} recorded messages not received"
+        )
+
+    try:
+        wait_until(lambda: not unsettled(), timeout=settle_seconds, what="deliveries", interval=0.25)
+    except RuntimeError:
+        raise Failed(f"{settle_seconds:.0f} s after the load: {unsettled()}") from None
+    settled_at = time.monotonic()
+    # The worker's pace while it had the load's events to deliver (it falls behind when they
+    # come faster: then the latency below grows with the queue).
+    delivered = [got.at for got in list(receiver.received) if got.json()["type"] != "ping"]
+    pace = len(delivered) / max(delivered[-1] - delivered[0], 0.001) if delivered else 0.0
+
+    # Then one write at a time on a quiet stack, each waiting for its event: every other event
+    # type (a session logged, corrected, deleted; a journal written, changed, deleted), and the
+    # latency of a delivery when nothing queues.
+    first = next(iter(hooks.values()))
+    quiet = Client(stack.url, source="127.0.0.10")
+
+    def one(method: str, url: str, body: dict | None, event: str, object_id: int | None = None) -> dict:
+        before = len(receiver.received)
+        reply = quiet.request(method, url, json_body=body, headers=first["auth"])
+        expect(reply.status in (200, 201, 204), f"{method} {url}: {reply.status} {reply.body[:300]!r}")
+        object_id = object_id if object_id is not None else reply.json()["id"]
+        deadline = time.monotonic() + 30
+        while True:
+            for got in receiver.received[before:]:
+                data = got.json()
+                if (got.path, data["type"], data["data"].get("id")) == (first["path"], event, object_id):
+                    quiet_latencies.append(got.at - (reply.started + reply.elapsed))
+                    return data["data"]
+            expect(time.monotonic() < deadline, f"{event} {object_id}: not at the receiver within 30 s")
+            time.sleep(0.005)
+
+    quiet_latencies: list[float] = []
+    for n in range(3):
+        start = datetime.now(UTC) - timedelta(hours=6 - n)
+        times = {"start_time": start.isoformat(), "end_time": (start + timedelta(minutes=25)).isoformat()}
+        session = one("POST", "/api/sessions/", {**times, "label": "logged"}, "session.logged")
+        one("PATCH", f"/api/sessions/{session['id']}/", {"label": f"corrected {n}"}, "session.updated")
+        journal = one("POST", "/api/journals/create/", {"content": f"quiet {n}"}, "journal.created")
+        one("PATCH", f"/api/journals/{journal['id']}/", {"content": f"changed {n}"}, "journal.updated")
+        gone = one("DELETE", f"/api/journals/{journal['id']}/", None, "journal.deleted", journal["id"])
+        expect(gone == {"id": journal["id"]}, f"journal.deleted carries {gone}")
+        gone = one("DELETE", f"/api/sessions/{session['id']}/", None, "session.deleted", session["id"])
+        expect(gone == {"id": session["id"]}, f"session.deleted carries {gone}")
+    quiet.close()
+    wait_until(lambda: not unsettled(), timeout=settle_seconds, what="deliveries", interval=0.25)
+    received = list(receiver.received)
+    found = index()
+
+    # Each request signed with its webhook's secret; one body per webhook-id; one id per event.
+    forged = []
+    for got in received:
+        try:
+            verified(got, secret_at[got.path])
+        except Exception as exc:  # the reference library's errors, and a KeyError for a stray path
+            forged.append(f"{got.path} {got.id}: {exc!r}")
+    expect(not forged, f"{len(forged)} requests do not verify: {forged[:3]}")
+    by_id: dict[str, list] = {}
+    for got in received:
+        by_id.setdefault(got.id, []).append(got)
+    differing = [i for i, copies in by_id.items() if len({(c.path, c.body) for c in copies}) > 1]
+    expect(not differing, f"webhook-ids sent with different bodies or to different paths: {differing[:3]}")
+    twice = {key: {c.id for c in copies} for key, copies in found.items() if key[1] in ONCE_PER_OBJECT}
+    twice = {key: ids for key, ids in twice.items() if len(ids) > 1}
+    expect(not twice, f"events sent under more than one webhook-id: {list(twice.items())[:3]}")
+
+    # Every event the server recorded (in the write's transaction) was delivered, nothing else came.
+    messages = dict(WebhookMessage.objects.filter(webhook_id__in=ours).values_list("id", "state"))
+    undelivered = {i: state for i, state in messages.items() if state != WebhookMessage.State.DELIVERED}
+    expect(not undelivered, f"messages not delivered: {list(undelivered.items())[:5]}")
+    expect(
+        set(by_id) == set(messages),
+        f"{len(set(by_id) - set(messages))} ids received that the server never recorded",
+    )
+
+    # The deliveries the receiver failed came again, under the same id, and then succeeded.
+    expect(not receiver.answers, f"{len(receiver.answers)} of the receiver's failures never used")
+    failed = list(
+        WebhookDelivery.objects.filter(webhook_id__in=ours, status_code=500).values_list(
+            "message_id", flat=True
+        )
+    )
+    expect(len(failed) == receiver_failures, f"{len(failed)} attempts logged as 500, not {receiver_failures}")
+    failed_ids = set(failed)
+    expect(
+        all(len(by_id[i]) >= 2 for i in failed_ids),
+        f"failed deliveries not sent again: {[i for i in failed_ids if len(by_id[i]) < 2]}",
+    )
+    retry_waits = [by_id[i][1].at - by_id[i][0].at for i in failed_ids]
+
+    # What the events carry: a journal without its text; a stopped session as its endpoint shows it.
+    for key, copies in found.items():
+        if key[1] in ("journal.created", "journal.updated"):
+            data = copies[0].json()["data"]
+            expect(
+                set(data) == {"id", "session", "created_at", "updated_at"},
+                f"a {key[1]} event carries {sorted(data)}",
+            )
+
+    def without_clock(data: dict) -> dict:
+        return {k: v for k, v in data.items() if k != "server_now"}  # the clock when it was written
+
+    shown = Client(stack.url, source="127.0.0.10")
+    compared = 0
+    for hook in hooks.values():
+        stops = sorted(key for key in found if key[0] == hook["path"] and key[1] == "session.stopped")
+        if stops:
+            _, _, sid = stops[-1]
+            reply = shown.get(f"/api/sessions/{sid}/", headers=hook["auth"])
+            event = found[stops[-1]][0].json()["data"]
+            shows = reply.json() if reply.status == 200 else {}
+            expect(
+                without_clock(shows) == without_clock(event),
+                f"session {sid}: the endpoint shows {reply.body[:400]!r}, its session.stopped event {event}",
+            )
+            compared += 1
+    shown.close()
+
+    latencies = []
+    for outcome in run.outcomes:
+        path = path_of[outcome.email]
+        for (kind, object_id), answered in outcome.confirmed_at.items():
+            event = "session.started" if kind == "session" else "journal.created"
+            latencies.append(found[path, event, object_id][0].at - answered)
+    failures = [r for r in run.records if r.status == 0 or r.status >= 500]
+    types: dict[str, int] = {}
+    for got in received:
+        kind = got.json()["type"]
+        types[kind] = types.get(kind, 0) + 1
+    return {
+        "accounts": users,
+        "validated_s": round(validated_s, 1),
+        "requests": len(run.records),
+        "failed_in_flight": len(failures),
+        "failed_statuses": sorted({r.status for r in failures}),
+        "writes_confirmed": sum(len(o.session_ids) + len(o.journal_ids) for o in run.outcomes),
+        "events_received": len(received),
+        "distinct_ids": len(by_id),
+        "by_type": dict(sorted(types.items())),
+        "retries": len(received) - len(by_id),
+        "receiver_failures": receiver_failures,
+        "retried_after_s": [round(w, 1) for w in sorted(retry_waits)],
+        "events_under_two_ids": 0,
+        "settled_after_load_s": round(settled_at - load_stopped, 1),
+        "delivered_per_s": round(pace),
+        "commit_to_receiver_p50_ms": _ms(percentile(latencies, 0.50)),
+        "commit_to_receiver_p99_ms": _ms(percentile(latencies, 0.99)),
+        "commit_to_receiver_max_ms": _ms(max(latencies, default=0)),
+        "quiet_writes": len(quiet_latencies),
+        "quiet_commit_to_receiver_p50_ms": _ms(percentile(quiet_latencies, 0.50)),
+        "quiet_commit_to_receiver_max_ms": _ms(max(quiet_latencies, default=0)),
+        "sessions_compared_with_endpoint": compared,
+    }
 
 
 # --- soak ---------------------------------------------------------------------------------------

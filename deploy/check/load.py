@@ -40,6 +40,9 @@ class UserOutcome:
     email: str
     session_ids: set[int] = field(default_factory=set)
     journal_ids: set[int] = field(default_factory=set)
+    # When the client had the server's 201 for each session it started and journal it wrote,
+    # ("session" | "journal", id) -> time.monotonic(): from there to its webhook event.
+    confirmed_at: dict[tuple[str, int], float] = field(default_factory=dict)
     unresolved_writes: int = 0  # gave up without a definitive answer (the run ended)
     unexpected: list[str] = field(default_factory=list)
 
@@ -222,6 +225,7 @@ class VirtualUser(threading.Thread):
             if reply is not None and reply.status == 201:
                 self.active, self.paused = reply.json()["id"], False
                 self.outcome.session_ids.add(self.active)
+                self.outcome.confirmed_at["session", self.active] = reply.started + reply.elapsed
             elif reply is not None:
                 self.unexpected(reply, "start")
                 self.sync_active()
@@ -244,6 +248,7 @@ class VirtualUser(threading.Thread):
         reply = self.write("POST", "/api/journals/create/", "journal-create", body)
         if reply is not None and reply.status == 201:
             self.outcome.journal_ids.add(reply.json()["id"])
+            self.outcome.confirmed_at["journal", reply.json()["id"]] = reply.started + reply.elapsed
         elif reply is not None:
             self.unexpected(reply, "journal-create")
 

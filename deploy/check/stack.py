@@ -398,6 +398,8 @@ class Stack:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DJANGO_LOG_LEVEL": "WARNING",
             "AUTH_THROTTLE_RATE": "20/minute",
+            # The webhooks check's receiver listens on loopback over http (never set in production).
+            "WEBHOOK_ALLOW_PRIVATE_URLS": "1",
             "GUNICORN_WORKERS": str(self.workers),
             "GUNICORN_THREADS": str(self.threads),
             "GUNICORN_LOG_LEVEL": "warning",
