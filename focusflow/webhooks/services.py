@@ -461,7 +461,8 @@ def _record(message_id: str, outcome: transport.Outcome, *, at: datetime, manual
                     message.state = WebhookMessage.State.DROPPED
             if at - webhook.failing_since >= FAILING_FOR:
                 disabled = Webhook.Disabled.FAILING
-        message.next_attempt_at = next_at
+        if not manual:  # a redelivery asked for leaves the schedule of the message as it was
+            message.next_attempt_at = next_at
         message.save(update_fields=["attempts", "first_attempt_at", "state", "next_attempt_at"])
         if disabled and webhook.status != Webhook.Status.DISABLED:
             webhook.status, webhook.disabled_reason, webhook.updated_at = (
