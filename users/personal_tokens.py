@@ -5,8 +5,8 @@ A token is `ffp_`, 30 random base62 characters (178 bits), and 6 base62 characte
 CRC32, GitHub's scheme: a secret scanner recognises a leaked token by its prefix and checksum,
 without asking us, and a token mistyped or cut short is refused before any query. Only its
 keyed hash (HMAC-SHA256 with the server's key) is stored, so a copy of the database holds no
-working token; a request finds its token by that hash (unique, indexed), its account in the
-same query.
+working token; a request finds its token by that hash (unique, indexed), and its account as
+every request does (users.auth_state).
 
 A token ends when it expires, when it is deleted, with any new password (`User.save` deletes
 the account's tokens in the transaction that sets it, whoever sets it), and with its account.
@@ -28,7 +28,7 @@ from rest_framework import exceptions, status
 from focusflow.api.exceptions import AccountGone, DomainError
 from focusflow.api.scopes import SCOPES, Scoped
 from users import jobs
-from users.auth_state import account_changed
+from users.auth_state import account_changed, authenticated_holder
 from users.models import PersonalAccessToken, User
 from users.tokens import AccountInactive, TokenRevoked, password_version
 
@@ -110,8 +110,8 @@ def personal_token_create(
     password_version_seen: str | None,
 ) -> tuple[PersonalAccessToken, str]:
     """A new token of `user`, and its text (shown this once). The account's row is locked
-    while the live tokens are counted, so two devices racing for the twenty-first both cannot
-    get it; under the lock, the account's password must still be the one the request's login
+    while the live tokens are counted, so of two devices racing for the last place only one
+    gets it; under the lock, the account's password must still be the one the request's login
     was issued under (`password_version_seen`): a password changed meanwhile ended that login,
     and the token it asks for would outlive it. The owner is emailed, by the worker, once this
     commits."""
@@ -171,6 +171,10 @@ class PersonalTokenAuth(Scoped):
     expires_at: datetime
 
 
+# A token is not a login: no revoked login (users.tokens) is ever named this.
+_NOT_A_LOGIN = ""
+
+
 def _refusal(user: User | None) -> exceptions.AuthenticationFailed | None:
     if user is None:
         return PersonalTokenInvalid()
@@ -181,29 +185,32 @@ def _refusal(user: User | None) -> exceptions.AuthenticationFailed | None:
 
 def personal_token_authenticate(raw: str) -> tuple[User, PersonalTokenAuth]:
     """The account a token speaks for and what it may do; 401 for a token that is malformed,
-    unknown, expired or revoked, or whose account is inactive. One query, and a write at most
-    once a minute (`last_used_at`)."""
+    unknown, expired or revoked, or whose account is inactive. One query for the token (its
+    deletion counts at once), the account as every request reads it (users.auth_state: from
+    the shared cache while current), and a write at most once a minute (`last_used_at`)."""
     if not token_well_formed(raw):
         raise PersonalTokenInvalid()
     at = now()
-    token = (
-        PersonalAccessToken.objects.select_related("user")
-        .filter(digest=_digest(raw), expires_at__gt=at)
+    row = (
+        PersonalAccessToken.objects.filter(digest__in=_digests(raw), expires_at__gt=at)
+        .values_list("pk", "user_id", "scopes", "expires_at", "last_used_at")
         .first()
     )
-    user = token.user if token else None
+    if row is None:
+        raise PersonalTokenInvalid()
+    token_id, user_id, scopes, expires_at, last_used_at = row
+    user = authenticated_holder(user_id=user_id, family=_NOT_A_LOGIN).user
     if refusal := _refusal(user):
         raise refusal
     minute = at.replace(second=0, microsecond=0)
-    if token.last_used_at is None or token.last_used_at < minute:
+    if last_used_at is None or last_used_at < minute:
         # Of several requests in a new minute, the first writes; the condition stops the rest.
-        PersonalAccessToken.objects.filter(pk=token.pk).exclude(last_used_at__gte=minute).update(
+        PersonalAccessToken.objects.filter(pk=token_id).exclude(last_used_at__gte=minute).update(
             last_used_at=minute
         )
-    auth = PersonalTokenAuth(
-        scopes=frozenset(token.scopes), token_id=token.pk, user_id=user.pk, expires_at=token.expires_at
+    return user, PersonalTokenAuth(
+        scopes=frozenset(scopes), token_id=token_id, user_id=user_id, expires_at=expires_at
     )
-    return user, auth
 
 
 def personal_token_holder(

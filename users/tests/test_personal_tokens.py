@@ -209,7 +209,8 @@ def test_a_request_with_a_token_costs_one_query_and_last_used_is_written_once_a_
         return sum(query["sql"].startswith("UPDATE") for query in queries.captured_queries)
 
     assert (updates(first), updates(second), updates(third)) == (1, 0, 1)
-    assert len(second) == 2  # the token with its account in one query, then the profile
+    # The token; its account (from the shared cache with REDIS_URL: not in these tests); the profile.
+    assert len(second) == 3
     assert alice_client.get(TOKENS).json()["results"][0]["last_used_at"] == "2026-11-20T09:01:00Z"
 
 
@@ -386,3 +387,19 @@ def test_an_admin_deleting_a_token_revokes_it_and_never_sees_its_value(
     )
     assert response.status_code == 302
     assert as_token(api_client, made["token"]).get(ME).status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_shared_cache_a_token_costs_one_query_and_a_deactivation_counts_at_once(
+    redis_cache, api_client
+):
+    user = User.objects.create_user(email="dana@example.com", password=PASSWORD)
+    _, token = personal_token_create(user=user, name="bar", scopes=[], password_version_seen=None)
+    client = as_token(api_client, token)
+    assert client.get(ME).status_code == 200  # the account's state is cached from here
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(ME).status_code == 200
+    assert len(queries) == 2  # the token; the profile shown
+    services.user_deactivate(user=user)
+    response = client.get(ME)
+    assert response.status_code == 401 and response.json()["code"] == "user_inactive"
