@@ -403,3 +403,14 @@ def test_with_the_shared_cache_a_token_costs_one_query_and_a_deactivation_counts
     services.user_deactivate(user=user)
     response = client.get(ME)
     assert response.status_code == 401 and response.json()["code"] == "user_inactive"
+
+
+def test_a_token_made_under_the_previous_secret_key_works_while_that_key_is_a_fallback(
+    alice_client, api_client, settings
+):
+    token = make(alice_client)["token"]
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-for-this-test-" + "x" * 40
+    assert as_token(api_client, token).get(ME).status_code == 401  # the rotation without a fallback
+    settings.SECRET_KEY_FALLBACKS = [old]
+    assert as_token(api_client, token).get(ME).status_code == 200
