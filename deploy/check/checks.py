@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -587,6 +588,31 @@ def login_limit(stack: Stack) -> dict:
 NGINX_NOTICES_WITHIN = 0.1  # seconds after the processes are gone
 
 
+@dataclass(frozen=True)
+class Crash:
+    killed_at: float  # time.monotonic() of the SIGKILL
+    dead_at: float  # ... once every process of the instance was gone
+    restart_s: float  # how long its start took
+    back_after_s: float  # from its start to its first request through nginx
+
+
+def crash_and_restart(instance, *, down_seconds: float) -> Crash:
+    """SIGKILL `instance` (a crash), leave it down `down_seconds`, start it again, and return
+    once nginx sends it traffic."""
+    killed_at, dead_at = instance.kill()
+    time.sleep(down_seconds)
+    lines_before_restart = instance.access_lines()
+    restart_started = time.monotonic()
+    instance.start()
+    restarted_at = time.monotonic()
+    back_after = wait_until(
+        lambda: instance.access_lines() > lines_before_restart,
+        timeout=30,
+        what="traffic back on the restarted instance",
+    )
+    return Crash(killed_at, dead_at, restarted_at - restart_started, back_after)
+
+
 def failover(stack: Stack, *, users: int = 16) -> dict:
     """Under steady load, one instance is killed: only requests in flight on it may fail; the
     clients' keyed retries leave no duplicates; traffic returns to it when it restarts."""
@@ -594,17 +620,8 @@ def failover(stack: Stack, *, users: int = 16) -> dict:
     run = LoadRun(stack.url, accounts, mix="writes", first_source=20).start()
     time.sleep(6)
     victim, survivor = stack.instances
-    killed_at, dead_at = victim.kill()
-    time.sleep(6)
-    lines_before_restart = victim.access_lines()
-    restart_started = time.monotonic()
-    victim.start()
-    restarted_at = time.monotonic()
-    back_after = wait_until(
-        lambda: victim.access_lines() > lines_before_restart,
-        timeout=30,
-        what="traffic back on the restarted instance",
-    )
+    crash = crash_and_restart(victim, down_seconds=6)
+    killed_at, dead_at = crash.killed_at, crash.dead_at
     time.sleep(4)
     survivor_lines = survivor.access_lines()
     time.sleep(2)
@@ -625,8 +642,8 @@ def failover(stack: Stack, *, users: int = 16) -> dict:
         "failed_sent_while_dying": len(while_dying),
         "no_answer_errors": sorted({r.error[:120] for r in failures if r.status == 0}),
         "kill_took_ms": round((dead_at - killed_at) * 1000),
-        "restart_s": round(restarted_at - restart_started, 1),
-        "traffic_back_after_restart_s": round(back_after, 1),
+        "restart_s": round(crash.restart_s, 1),
+        "traffic_back_after_restart_s": round(crash.back_after_s, 1),
         "writes_confirmed": sum(len(o.session_ids) + len(o.journal_ids) for o in run.outcomes),
         "duplicates": 0,
     }
@@ -1065,15 +1082,7 @@ def _webhooks(
     time.sleep(4)
     for _ in range(receiver_failures):
         receiver.answer(500, b'{"error": "deploy test"}')
-    victim.kill()
-    time.sleep(4)
-    lines_before_restart = victim.access_lines()
-    victim.start()
-    wait_until(
-        lambda: victim.access_lines() > lines_before_restart,
-        timeout=30,
-        what="traffic back on the restarted instance",
-    )
+    crash_and_restart(victim, down_seconds=4)
     time.sleep(3)
     run.stop()
     load_stopped = time.monotonic()

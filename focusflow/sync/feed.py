@@ -281,7 +281,7 @@ def sync_page(
     if latest <= after:
         return SyncPage(changes=[], seq=after, has_more=False)
     kinds = sync_kinds(scopes=scopes)
-    every_kind = len(kinds) == len(sync_kinds())
+    every_kind = len(kinds) == len(_kinds)
     params: list = []
     for kind in kinds:
         params += [kind.name, user.pk, after, limit + 1]

@@ -243,16 +243,17 @@ def webhook_update(*, user, webhook_id: int, **changes) -> Webhook:
         elif wanted == Webhook.Status.DISABLED and webhook.status != Webhook.Status.DISABLED:
             webhook.status, webhook.disabled_reason = Webhook.Status.DISABLED, Webhook.Disabled.OWNER
             fields |= {"status", "disabled_reason"}
-        if new_url and wanted != Webhook.Status.DISABLED:
-            webhook.status, webhook.disabled_reason = Webhook.Status.PENDING, ""
-            fields |= {"status", "disabled_reason"}
+        if new_url:
+            # The code of a ping to the old URL validates nothing at the new one.
+            webhook.validation_code_hash = ""
+            fields.add("validation_code_hash")
+            if wanted != Webhook.Status.DISABLED:
+                webhook.status, webhook.disabled_reason = Webhook.Status.PENDING, ""
+                fields |= {"status", "disabled_reason"}
         webhook.updated_at = now()
         webhook.save(update_fields=sorted(fields))
         if new_url:
-            # Pending deliveries, and the code of a ping to the old URL, are of the old URL.
-            _drop_pending(webhook)
-            webhook.validation_code_hash = ""
-            webhook.save(update_fields=["validation_code_hash"])
+            _drop_pending(webhook)  # deliveries to the old URL
             if webhook.status == Webhook.Status.PENDING:
                 _ping(webhook)
     return webhook
@@ -336,13 +337,12 @@ def webhook_redeliver(*, user, webhook_id: int, delivery_id: int) -> None:
     jobs.deliver.defer(message_id=delivery.message_id, manual=True)
 
 
-def webhooks_disable(*, user, reason: str) -> list[str]:
+def webhooks_disable(*, user, reason: str) -> None:
     """Disable every webhook of the account that is not disabled yet (a password reset: whoever
-    reset it may not be whoever set them up); returns their URLs."""
-    webhooks = Webhook.objects.filter(user_id=user.pk).exclude(status=Webhook.Status.DISABLED)
-    urls = list(webhooks.values_list("url", flat=True))
-    webhooks.update(status=Webhook.Status.DISABLED, disabled_reason=reason, updated_at=now())
-    return urls
+    reset it may not be whoever set them up)."""
+    Webhook.objects.filter(user_id=user.pk).exclude(status=Webhook.Status.DISABLED).update(
+        status=Webhook.Status.DISABLED, disabled_reason=reason, updated_at=now()
+    )
 
 
 def webhooks_list(*, user):
