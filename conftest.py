@@ -13,6 +13,7 @@ import redis
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.db import OperationalError, connection
 from django.test import Client
 from playwright.sync_api import sync_playwright
 from rest_framework.test import APIClient
@@ -23,6 +24,7 @@ from focusflow.testing import TEST_REDIS_URL, SchemaConformance, UserClient
 from users.tests.factories import PASSWORD, UserFactory
 
 BASE_DIR = Path(__file__).resolve().parent
+DEADLOCK_DETECTED = "40P01"
 
 
 def pytest_configure(config):
@@ -58,6 +60,29 @@ def _fast_hasher_and_clean_cache(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_outlasts_deadlocks():
+    """A transactional test ends with a TRUNCATE of every table, in an order that changes from
+    run to run. A server process of the test may still be reading two of them in one statement
+    (a stream's heartbeat reads the account and its revoked logins): each then holds a table the
+    other waits for, and PostgreSQL ends the TRUNCATE as the deadlock's victim. Flushing again
+    finds the reader gone."""
+    operations = type(connection.ops)
+    flush = operations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        for attempt in range(1, 6):
+            try:
+                return flush(self, sql_list)
+            except OperationalError as exc:
+                if attempt == 5 or getattr(exc.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
+                    raise
+
+    operations.execute_sql_flush = execute_sql_flush
+    yield
+    operations.execute_sql_flush = flush
 
 
 @pytest.fixture(scope="session")
