@@ -163,6 +163,11 @@ def personal_tokens_live(*, user: User):
     return _live(user).order_by("-created_at", "-pk")
 
 
+def personal_tokens_export_rows(*, user: User):
+    """Every token the account holds, expired ones not yet purged included, oldest first."""
+    return PersonalAccessToken.objects.filter(user=user).order_by("pk")
+
+
 @dataclass(frozen=True)
 class PersonalTokenAuth(Scoped):
     """`request.auth` of a request made with a personal access token."""

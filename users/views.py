@@ -353,8 +353,9 @@ class MeViewSet(APIViewSet):
 
     @extend_schema(
         summary="Export my data",
-        description="One JSON document with the profile and every session and journal, streamed "
-        "from one consistent snapshot of the account.",
+        description="One JSON document with the profile and every session, journal, tag and goal, "
+        "and the account's personal access tokens and webhooks as their lists show them (never a "
+        "token's value or a webhook's secret), streamed from one consistent snapshot of the account.",
         responses={200: ExportSerializer},
     )
     @action(detail=False, methods=["get"], url_path="me/export")

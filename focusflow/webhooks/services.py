@@ -349,6 +349,10 @@ def webhooks_list(*, user):
     return Webhook.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")
 
 
+def webhooks_export_rows(*, user):
+    return Webhook.objects.filter(user_id=user.pk).order_by("pk")
+
+
 def webhook_deliveries(*, user, webhook_id: int):
     webhook = _owned(user, webhook_id)
     return WebhookDelivery.objects.filter(webhook=webhook).select_related("message")

@@ -1,5 +1,7 @@
 """Profile, password change, account deletion and export."""
 
+import json
+
 import pytest
 
 from focus_sessions.tests.factories import FocusSessionFactory
@@ -14,6 +16,8 @@ pytestmark = pytest.mark.django_db
 ME = "/api/users/me/"
 PASSWORD_URL = "/api/users/me/password/"
 EXPORT = "/api/users/me/export/"
+TOKENS = "/api/users/me/tokens/"
+WEBHOOKS = "/api/webhooks/"
 LOGIN = "/api/users/login/"
 REFRESH = "/api/users/token/refresh/"
 
@@ -209,6 +213,27 @@ def test_export_streams_every_row_across_batches_oldest_first(alice_client, alic
     assert [j["id"] for j in body["journals"]] == [j.pk for j in journals]
     # One clock for the whole document: every running duration is measured at the same instant.
     assert {s["server_now"] for s in body["focus_sessions"]} == {body["exported_at"]}
+
+
+def test_export_lists_the_accounts_tokens_and_webhooks_never_a_token_or_a_secret(alice_client, bob_client):
+    made = [
+        alice_client.post(TOKENS, {"name": name, "scopes": ["sessions:read"]}).json()
+        for name in ("calendar", "status bar")
+    ]
+    hook = alice_client.post(
+        WEBHOOKS, {"url": "https://93.184.216.34/hooks", "events": ["session.started"]}
+    ).json()
+    bob_client.post(TOKENS, {"name": "bob's", "scopes": ["sessions:read"]})
+    response = alice_client.get(EXPORT)
+    body = streamed_json(response)
+    listed = alice_client.get(TOKENS).json()["results"]
+    assert body["personal_tokens"] == list(reversed(listed))  # as the list shows them, oldest first
+    assert [t["name"] for t in body["personal_tokens"]] == ["calendar", "status bar"]
+    assert body["webhooks"] == alice_client.get(WEBHOOKS).json()["results"]
+    assert body["webhooks"][0]["url"] == "https://93.184.216.34/hooks"
+    text = json.dumps(body)
+    for secret in [hook["secret"], hook["secret"].removeprefix("whsec_"), *(t["token"] for t in made)]:
+        assert secret not in text
 
 
 def test_export_needs_a_token(api_client):
