@@ -2,12 +2,13 @@
 the test still reading (conftest `_flush_outlasts_deadlocks`)."""
 
 import threading
-import time
 
 import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
+
+from focusflow.tests.db_outage import wait_for_a_backend_waiting_on_a_lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,13 +34,8 @@ def test_a_flush_that_meets_a_reader_in_a_deadlock_flushes_again():
         reader.execute(f'SELECT 1 FROM "{last}" LIMIT 1')
         flusher = threading.Thread(target=flush)
         flusher.start()
-        deadline = time.monotonic() + 10
-        with psycopg.connect(**params, autocommit=True) as watcher:
-            while not watcher.execute(
-                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'TRUNCATE%%'"
-            ).fetchone():
-                assert time.monotonic() < deadline, "the flush never waited for the reader"
-                time.sleep(0.01)
+        with connection.cursor() as cursor:  # this thread's, in autocommit: fresh statistics
+            wait_for_a_backend_waiting_on_a_lock(cursor)
         # The flush holds `first` and waits for `last`: this read closes the cycle, and
         # PostgreSQL ends the flush, which waited first.
         reader.execute(f'SELECT 1 FROM "{first}" LIMIT 1')
